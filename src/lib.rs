@@ -1,0 +1,11 @@
+//! slad: SLA timer and routing daemon.
+//!
+//! The [`engine`] is pure (no IO, no clock): inputs and the current time come in,
+//! output events go out. [`simulate`] drives it over a JSONL file with virtual time;
+//! the daemon drives the same engine from Kafka.
+
+pub mod config;
+pub mod contract;
+pub mod engine;
+pub mod simulate;
+pub mod time;
