@@ -1,6 +1,193 @@
-//! The pure engine: `apply(input, now)` and `advance(now)` return output events.
-//! No IO and no clock: time comes in as arguments.
+//! The pure engine: inputs and the current time come in, output events go out. No IO and no
+//! clock: the daemon and `slad simulate` drive the same code.
+//!
+//! Invariants:
+//! - Time is kept per tenant (EVENTS.md section 4). Before an input of tenant X with `ts = t`
+//!   is applied, every timer of X due strictly before `t` fires, together with every timer of
+//!   any tenant due at or before the caller's horizon, in due order.
+//! - Timers due at the same instant fire SLA timers first (by tenant, ticket, metric), then
+//!   routing expansions (in queue order).
+//! - A rejected or skipped input changes nothing.
 
 pub mod calendar;
+mod dedupe;
+mod journey;
+mod outputs;
+mod recipients;
+pub mod routing;
 pub mod rules;
+pub mod sla;
+mod tenant;
+mod ticket;
 pub mod wheel;
+
+use crate::contract::decode::{decode_body, Decoded};
+use crate::contract::{OutputEvent, Rejection};
+use crate::time::Millis;
+use rules::Rules;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use tenant::{Tenant, TimerKind, TimerRef};
+
+/// What became of one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    Applied,
+    /// A repeated `event_id` within the dedupe window (a producer retry).
+    Duplicate,
+    Rejected(Rejection),
+}
+
+/// The state of one partition: its tenants and their timers.
+pub struct Engine {
+    rules: Arc<Rules>,
+    tenants: Vec<Tenant>,
+    by_name: FxHashMap<String, u32>,
+    /// Each tenant's earliest armed deadline, as `(deadline, tenant index)`.
+    agenda: BTreeSet<(u64, u32)>,
+    agenda_key: Vec<Option<u64>>,
+}
+
+impl Engine {
+    pub fn new(rules: Arc<Rules>) -> Engine {
+        Engine { rules, tenants: Vec::new(), by_name: FxHashMap::default(), agenda: BTreeSet::new(), agenda_key: Vec::new() }
+    }
+
+    pub fn rules(&self) -> &Arc<Rules> {
+        &self.rules
+    }
+
+    /// A reload: new tickets, cycles and rounds use `rules`; running ones keep theirs until their
+    /// policy is chosen again.
+    pub fn set_rules(&mut self, rules: Arc<Rules>) {
+        self.rules = rules;
+    }
+
+    /// Decodes the body of an envelope-checked record and applies it. Before applying, the
+    /// tenant's timers due before the input's `ts`, and every tenant's timers due at or before
+    /// `horizon`, fire.
+    pub fn ingest(&mut self, decoded: Decoded, horizon: Millis, out: &mut Vec<OutputEvent>) -> Ingested {
+        let envelope = &decoded.envelope;
+        let index = self.by_name.get(envelope.tenant.as_str()).copied();
+        if let Some(i) = index {
+            if self.tenants[i as usize].is_duplicate(envelope, &self.rules) {
+                return Ingested::Duplicate;
+            }
+        }
+        let body = match decode_body(&decoded) {
+            Ok(body) => body,
+            Err(rejection) => return Ingested::Rejected(rejection),
+        };
+        let check = match index {
+            Some(i) => self.tenants[i as usize].check(envelope, &body, &self.rules),
+            None => Tenant::new(&envelope.tenant, envelope.ts).check(envelope, &body, &self.rules),
+        };
+        if let Err(rejection) = check {
+            return Ingested::Rejected(rejection);
+        }
+        let i = match index {
+            Some(i) => i,
+            None => self.add_tenant(&envelope.tenant, envelope.ts),
+        };
+        self.fire_due(horizon, Some((i, envelope.ts.saturating_sub(1))), out);
+        let rules = self.rules.clone();
+        self.tenants[i as usize].apply(envelope, body, &rules, out);
+        self.refresh_agenda(i);
+        Ingested::Applied
+    }
+
+    /// Fires every timer due at or before `horizon`, in due order.
+    pub fn advance(&mut self, horizon: Millis, out: &mut Vec<OutputEvent>) {
+        self.fire_due(horizon, None, out);
+    }
+
+    /// The earliest armed deadline of any tenant.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.agenda.first().map(|&(d, _)| d as Millis)
+    }
+
+    pub fn tenant_count(&self) -> usize {
+        self.tenants.len()
+    }
+
+    pub fn ticket_count(&self) -> usize {
+        self.tenants.iter().map(Tenant::ticket_count).sum()
+    }
+
+    pub fn armed_timers(&self) -> usize {
+        self.tenants.iter().map(Tenant::armed_timers).sum()
+    }
+
+    fn add_tenant(&mut self, name: &str, start: Millis) -> u32 {
+        let i = self.tenants.len() as u32;
+        self.tenants.push(Tenant::new(name, start));
+        self.agenda_key.push(None);
+        self.by_name.insert(name.to_owned(), i);
+        i
+    }
+
+    fn refresh_agenda(&mut self, i: u32) {
+        let next = self.tenants[i as usize].wheel.next_deadline();
+        let key = &mut self.agenda_key[i as usize];
+        if *key == next {
+            return;
+        }
+        if let Some(old) = key.take() {
+            self.agenda.remove(&(old, i));
+        }
+        if let Some(new) = next {
+            self.agenda.insert((new, i));
+        }
+        *key = next;
+    }
+
+    /// Fires, in due order, every timer due at or before `horizon` and those of `own.0` due at or
+    /// before `own.1`.
+    fn fire_due(&mut self, horizon: Millis, own: Option<(u32, Millis)>, out: &mut Vec<OutputEvent>) {
+        let horizon = horizon.max(-1);
+        loop {
+            let global = self.agenda.first().copied().filter(|&(d, _)| d as i128 <= horizon as i128);
+            let own_next = own.and_then(|(i, limit)| {
+                self.agenda_key[i as usize].filter(|&d| d as i128 <= limit as i128).map(|d| (d, i))
+            });
+            let deadline = match (global, own_next) {
+                (None, None) => return,
+                (Some((d, _)), None) | (None, Some((d, _))) => d,
+                (Some((a, _)), Some((b, _))) => a.min(b),
+            };
+            let mut due_tenants: Vec<u32> = if deadline as i128 <= horizon as i128 {
+                self.agenda.range((deadline, 0)..=(deadline, u32::MAX)).map(|&(_, i)| i).collect()
+            } else {
+                own_next.map(|(_, i)| i).into_iter().collect()
+            };
+            due_tenants.sort_by(|a, b| self.tenants[*a as usize].name.cmp(&self.tenants[*b as usize].name));
+            for i in due_tenants {
+                self.fire_tenant_at(i, deadline, out);
+                self.refresh_agenda(i);
+            }
+        }
+    }
+
+    /// Fires the timers of tenant `i` due exactly at `deadline` (its earliest): SLA timers by
+    /// ticket and metric, then expansions in queue order.
+    fn fire_tenant_at(&mut self, i: u32, deadline: u64, out: &mut Vec<OutputEvent>) {
+        let tenant = &mut self.tenants[i as usize];
+        let mut batch: Vec<TimerRef> = Vec::new();
+        while tenant.wheel.next_deadline() == Some(deadline) {
+            match tenant.wheel.poll(deadline) {
+                Some(expired) => batch.push(expired.value),
+                None => break,
+            }
+        }
+        let (mut sla, mut expansions): (Vec<TimerRef>, Vec<TimerRef>) =
+            batch.into_iter().partition(|t| matches!(t.kind, TimerKind::Sla(_)));
+        sla.sort_by(|a, b| tenant.ticket_id(a.ticket).cmp(&tenant.ticket_id(b.ticket)).then(a.kind.cmp(&b.kind)));
+        expansions.sort_by_key(|t| tenant.queue_key(t.ticket));
+        let at = deadline as Millis;
+        let rules = self.rules.clone();
+        for timer in sla.into_iter().chain(expansions) {
+            tenant.fire(timer, at, &rules, out);
+        }
+    }
+}

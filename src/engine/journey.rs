@@ -1,0 +1,74 @@
+//! Self-service journeys (`contact.step`), kept per customer: the last `max_steps` steps,
+//! each for `ttl` (event time), attached to the customer's next ticket and then forgotten.
+
+use crate::contract::ContactStep;
+use crate::time::{format_rfc3339, Millis};
+use rustc_hash::FxHashMap;
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+
+#[derive(Debug, Clone)]
+struct Step {
+    ts: Millis,
+    entry: Value,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Journeys {
+    by_customer: FxHashMap<String, VecDeque<Step>>,
+    /// (newest step ts, customer) in arrival order, to forget idle customers.
+    recency: VecDeque<(Millis, String)>,
+}
+
+impl Journeys {
+    pub fn record(&mut self, ts: Millis, step: &ContactStep, max_steps: usize) {
+        if max_steps == 0 {
+            return;
+        }
+        let mut entry = Map::new();
+        entry.insert("ts".into(), format_rfc3339(ts).into());
+        entry.insert("step".into(), step.step.clone().into());
+        if let Some(outcome) = step.outcome {
+            entry.insert("outcome".into(), outcome.as_str().into());
+        }
+        if let Some(data) = &step.data {
+            entry.insert("data".into(), Value::Object(data.clone()));
+        }
+        let steps = self.by_customer.entry(step.customer_id.clone()).or_default();
+        steps.push_back(Step { ts, entry: Value::Object(entry) });
+        while steps.len() > max_steps {
+            steps.pop_front();
+        }
+        self.recency.push_back((ts, step.customer_id.clone()));
+    }
+
+    /// The customer's steps not older than `ttl` at `at`, oldest first, as a JSON array; the
+    /// journey is then forgotten (it belongs to this ticket only).
+    pub fn take(&mut self, customer_id: &str, at: Millis, ttl: i64) -> Value {
+        let Some(mut steps) = self.by_customer.remove(customer_id) else {
+            return Value::Array(Vec::new());
+        };
+        let mut kept: Vec<Step> = steps.drain(..).filter(|s| at.saturating_sub(s.ts) <= ttl).collect();
+        kept.sort_by_key(|s| s.ts);
+        Value::Array(kept.into_iter().map(|s| s.entry).collect())
+    }
+
+    /// Forgets customers whose newest step is older than `ttl` at `latest`.
+    pub fn evict(&mut self, latest: Millis, ttl: i64) {
+        while let Some((ts, _)) = self.recency.front() {
+            if latest.saturating_sub(*ts) <= ttl {
+                break;
+            }
+            let (_, customer) = self.recency.pop_front().expect("front exists");
+            if let Some(steps) = self.by_customer.get(&customer) {
+                if steps.back().is_none_or(|s| latest.saturating_sub(s.ts) > ttl) {
+                    self.by_customer.remove(&customer);
+                }
+            }
+        }
+    }
+
+    pub fn customers(&self) -> usize {
+        self.by_customer.len()
+    }
+}
