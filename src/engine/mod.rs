@@ -162,16 +162,21 @@ impl Engine {
                 own_next.map(|(_, i)| i).into_iter().collect()
             };
             due_tenants.sort_by(|a, b| self.tenants[*a as usize].name.cmp(&self.tenants[*b as usize].name));
+            let mut fired = 0;
             for i in due_tenants {
-                self.fire_tenant_at(i, deadline, out);
+                fired += self.fire_tenant_at(i, deadline, out);
                 self.refresh_agenda(i);
+            }
+            debug_assert!(fired > 0, "the agenda named deadline {deadline} but no timer was due");
+            if fired == 0 {
+                return;
             }
         }
     }
 
     /// Fires the timers of tenant `i` due exactly at `deadline` (its earliest): SLA timers by
     /// ticket and metric, then expansions in queue order.
-    fn fire_tenant_at(&mut self, i: u32, deadline: u64, out: &mut Vec<OutputEvent>) {
+    fn fire_tenant_at(&mut self, i: u32, deadline: u64, out: &mut Vec<OutputEvent>) -> usize {
         let tenant = &mut self.tenants[i as usize];
         let mut batch: Vec<TimerRef> = Vec::new();
         while tenant.wheel.next_deadline() == Some(deadline) {
@@ -186,8 +191,10 @@ impl Engine {
         expansions.sort_by_key(|t| tenant.queue_key(t.ticket));
         let at = deadline as Millis;
         let rules = self.rules.clone();
+        let fired = sla.len() + expansions.len();
         for timer in sla.into_iter().chain(expansions) {
             tenant.fire(timer, at, &rules, out);
         }
+        fired
     }
 }

@@ -319,8 +319,7 @@ impl Tenant {
             rechoose_policy(t, slot, old_priority, at, &tenant, ctx);
             if t.channel != old_channel {
                 if let Some(agent) = t.assignee.clone() {
-                    ctx.routing.unassign(&agent, slot);
-                    ctx.routing.assign(&agent, slot, &t.channel, !t.is_solved(), at);
+                    ctx.routing.set_channel(&agent, slot, &t.channel);
                     moved_from = Some(agent);
                 }
             }

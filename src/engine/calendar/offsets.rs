@@ -23,7 +23,14 @@ pub(super) struct Offsets {
     at: Vec<i64>,
     /// `offset[0]` applies from `from`, `offset[i + 1]` from `at[i]`; in ms.
     offset: Vec<i64>,
+    /// `first[b]`: how many transitions come before bucket `b`, the instants
+    /// `[from + b << BUCKET_SHIFT, from + (b + 1) << BUCKET_SHIFT)`. A bucket is about
+    /// 50 days and holds a handful of transitions at most, so a lookup is an index and a
+    /// short scan.
+    first: Vec<u32>,
 }
+
+const BUCKET_SHIFT: u32 = 32;
 
 impl Offsets {
     pub(super) fn new(tz: TimeZone) -> Offsets {
@@ -46,11 +53,14 @@ impl Offsets {
                 offset.push(o);
             }
         }
-        Offsets { tz, from, until, at, offset }
-    }
-
-    pub(super) fn time_zone(&self) -> &TimeZone {
-        &self.tz
+        let buckets = ((until - from) >> BUCKET_SHIFT) as usize + 1;
+        let first = (0..buckets)
+            .map(|b| {
+                let bucket_start = from + ((b as i64) << BUCKET_SHIFT);
+                at.partition_point(|&a| a < bucket_start) as u32
+            })
+            .collect();
+        Offsets { tz, from, until, at, offset, first }
     }
 
     /// For `t` in `[MIN_INSTANT, MAX_INSTANT)`: the offset (ms) in force at `t` and an
@@ -59,7 +69,10 @@ impl Offsets {
     #[inline]
     pub(super) fn stretch(&self, t: i64) -> (i64, i64) {
         if t >= self.from && t < self.until {
-            let i = self.at.partition_point(|&a| a <= t);
+            let mut i = self.first[((t - self.from) >> BUCKET_SHIFT) as usize] as usize;
+            while i < self.at.len() && self.at[i] <= t {
+                i += 1;
+            }
             let next = self.at.get(i).copied().unwrap_or(self.until);
             (self.offset[i], next)
         } else {

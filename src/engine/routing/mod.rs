@@ -1,83 +1,520 @@
-//! Per-tenant routing tables (placeholder API until the implementation lands).
-#![allow(unused_variables, dead_code)]
-use crate::contract::{AgentProfile, AgentStatus, Priority, SkillRequirement};
-use crate::engine::rules::Strategy;
+//! Per-tenant routing tables (ROUTING.md): agents, the queue, eligibility and the choice of an
+//! agent. A pure data structure: the engine owns tickets, rounds, expansions and outputs, and
+//! tells the table what happened (assignments, statuses, queue changes) and asks it who should
+//! take a ticket and what an agent should take next.
+//!
+//! # Structure
+//!
+//! - Agents ([`agents`]) live in a slab with an id lookup. Each keeps its profile with names
+//!   interned ([`intern`]: skills, groups and channels get dense ids), its status, idle-since,
+//!   the tickets it holds and its counted open tickets per channel.
+//! - The agent index ([`index`]): for every named channel (a channel that appeared in a
+//!   capacity key, an assignment or a queued ticket), the agents available with room on it,
+//!   ordered by (idle-since, agent_id): one set of all of them, one per skill (agents at
+//!   level 1 or more) and one per group. An agent sits in `1 + skills + groups` sets of each channel it has
+//!   room on. [`RoutingTable::choose_agent`] walks the smallest set among the ticket's gating
+//!   skills and group (else the channel's set of all) in idle order, testing the rest of
+//!   eligibility on each: `longest_idle` stops at the first eligible agent, `least_loaded` at
+//!   the first with nothing open on the channel, `most_skilled` at the first reaching the
+//!   highest score any known agent could have; otherwise the walk covers the set.
+//! - The queue ([`queue`]) groups tickets by signature (gating skills with their `min_level`,
+//!   group, channel), each signature holding its tickets in queue order. Signatures are listed
+//!   per channel under an anchor: the gating skill or group with the fewest qualified agents
+//!   when the signature appeared, or none. [`RoutingTable::next_ticket_for`] visits, on each
+//!   channel the agent has room on, the signatures anchored at its skills, its groups or none,
+//!   checks each once and keeps the best head (skipping tickets that exclude the agent).
+//!   Exclusions are per ticket, outside the signature.
+//!
+//! # Cost of each operation
+//!
+//! `A` agents, `C` named channels, `T = 1 + S + G` sets per channel for an agent with `S`
+//! skills (level >= 1) and `G` groups, `R` gating skills of a ticket, `Q` queued tickets, `H`
+//! tickets an agent holds. Set operations are `O(log A)` or `O(log Q)` (B-trees).
+//!
+//! | operation | cost |
+//! |---|---|
+//! | `has_agent`, `agent_status`, `agent_supervisor`, `agent_count`, `is_queued`, `queue_len` | `O(1)` |
+//! | `upsert_agent`, known agent | `O(C·T·log A)` |
+//! | `upsert_agent`, new agent | `O(S log S + G log G + H)` (offline: not indexed) |
+//! | `set_status` | `O(C·T·log A)` when the status changes, `O(1)` otherwise |
+//! | `remove_agent` | `O(C·T·log A + H log H)` |
+//! | `assign` | `O(C·T·log A)` when idle-since moves (the usual case), else `O(T·log A)`; unknown agent `O(1)` |
+//! | `unassign`, `set_counting`, `set_channel` | `O(T·log A)` |
+//! | `enqueue`, `set_requirements` | `O(R log R + log Q)` |
+//! | `dequeue`, `set_queue_key` | `O(log Q)` |
+//! | `queued_in_order` | `O(Q log Q)` |
+//! | `choose_agent` | `O(R log R + log A + k·R)`, `k` agents of the walked set before it stops (see above); at worst the size of that set. A channel nothing has named yet: `O(A·R)` |
+//! | `next_ticket_for` | `O(Cq·(1 + S + G) + v·(R + log Q) + x)`: `Cq` channels with queued tickets, `v` signatures visited, `x` excluding heads skipped |
+//! | first sight of a channel (in `upsert_agent`, `assign`, `enqueue`) | `O(A·T·log A)` once |
+//!
+//! A named channel stays named: a tenant with many channel names pays `C` on every
+//! assignment of an agent with `"*"` capacity.
 
+mod agents;
+mod eligibility;
+mod index;
+mod intern;
+mod labels;
+mod queue;
+mod strategy;
+#[cfg(test)]
+mod tests;
+
+pub use eligibility::Requirements;
+pub use queue::QueueKey;
+
+use crate::contract::{AgentProfile, AgentStatus};
+use crate::engine::rules::Strategy;
+use agents::{Agent, Agents, Census, Early, Held, Profile, Slot};
+use eligibility::Needs;
+use index::{AgentIndex, Tag};
+use intern::{ChanId, Interner};
+use labels::Labels;
+use queue::{Anchor, Queue};
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+use strategy::Chooser;
+
+/// The engine's ticket slot; stable while the ticket exists.
 pub type TicketRef = u32;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Requirements {
-    pub skills: Vec<SkillRequirement>,
-    pub score_skills: Vec<SkillRequirement>,
-    pub group: Option<String>,
-    pub excluded: Vec<String>,
-    pub channel: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct QueueKey {
-    pub priority: Priority,
-    pub breach_at: Option<i64>,
-    pub round_start: i64,
-    pub ticket_id: String,
-}
-
+/// The routing state of one tenant.
 #[derive(Debug, Default)]
-pub struct RoutingTable {}
+pub struct RoutingTable {
+    skills: Interner,
+    groups: Interner,
+    chans: Interner,
+    agents: Agents,
+    labels: Labels,
+    /// Assignments to agents not known yet.
+    early: FxHashMap<String, Early>,
+    census: Census,
+    index: AgentIndex,
+    queue: Queue,
+}
 
 impl RoutingTable {
     pub fn new() -> Self {
-        RoutingTable {}
+        RoutingTable::default()
     }
+
     pub fn has_agent(&self, agent_id: &str) -> bool {
-        todo!()
+        self.agents.slot(agent_id).is_some()
     }
+
     pub fn agent_supervisor(&self, agent_id: &str) -> Option<&str> {
-        todo!()
+        self.agents.by_id(agent_id)?.profile.supervisor.as_deref()
     }
+
     pub fn agent_status(&self, agent_id: &str) -> Option<AgentStatus> {
-        todo!()
+        self.agents.by_id(agent_id).map(|a| a.status)
     }
+
+    pub fn agent_count(&self) -> usize {
+        self.agents.len()
+    }
+
+    /// Counted open tickets of a known agent on a channel.
+    pub fn open_on(&self, agent_id: &str, channel: &str) -> Option<u32> {
+        let agent = self.agents.by_id(agent_id)?;
+        Some(self.chans.get(channel).map_or(0, |c| agent.open_on(c)))
+    }
+
+    /// Creates the agent (status `offline`, no idle-since, holding what was assigned to it
+    /// before) or replaces its skills, capacity, supervisor and groups (keeping status,
+    /// idle-since and held tickets). True when the agent is available afterwards.
     pub fn upsert_agent(&mut self, profile: &AgentProfile) -> bool {
-        todo!()
+        let interned = self.intern_profile(profile);
+        match self.agents.slot(&profile.agent_id) {
+            Some(slot) => {
+                self.reindex(slot, false);
+                self.census.add(&interned);
+                let old = self.agents.set_profile(slot, interned);
+                self.census.remove(&old);
+                self.reindex(slot, true);
+                self.agents.get(slot).is_available()
+            }
+            None => {
+                let early = self.early.remove(&profile.agent_id);
+                let id: Arc<str> = Arc::from(profile.agent_id.as_str());
+                let label = match self.labels.insert(id.clone()) {
+                    Some(label) => label,
+                    None => self.relabel(id.clone()),
+                };
+                let agent = Agent::new(id, label, interned, early);
+                self.census.add(&agent.profile);
+                self.agents.insert(agent);
+                false
+            }
+        }
     }
+
+    /// `None`: unknown agent. `Some(false)`: the agent already had that status. `Some(true)`:
+    /// changed. Becoming available moves idle-since to `now` (unless it is later already).
     pub fn set_status(&mut self, agent_id: &str, status: AgentStatus, now: i64) -> Option<bool> {
-        todo!()
+        let slot = self.agents.slot(agent_id)?;
+        if self.agents.get(slot).status == status {
+            return Some(false);
+        }
+        self.reindex(slot, false);
+        let agent = self.agents.get_mut(slot);
+        agent.status = status;
+        if status == AgentStatus::Available {
+            agent.idle = Some(later(agent.idle, now));
+        }
+        self.reindex(slot, true);
+        Some(true)
     }
+
+    /// Removes the agent; returns every ticket it held (counted or not), ascending, or `None`
+    /// if unknown.
     pub fn remove_agent(&mut self, agent_id: &str) -> Option<Vec<TicketRef>> {
-        todo!()
+        let slot = self.agents.slot(agent_id)?;
+        self.reindex(slot, false);
+        let agent = self.agents.remove(slot);
+        self.labels.remove(&agent.id);
+        self.census.remove(&agent.profile);
+        Some(agent.tickets_sorted())
     }
+
+    /// The ticket is now assigned to the agent (known or not: an assignment to an unknown agent
+    /// counts once it is upserted). `counts`: whether it counts against capacity now. Idle-since
+    /// becomes `max(idle-since, now)`.
     pub fn assign(&mut self, agent_id: &str, ticket: TicketRef, channel: &str, counts: bool, now: i64) {
-        todo!()
+        let chan = self.chan(channel);
+        let held = Held { chan, counts };
+        let Some(slot) = self.agents.slot(agent_id) else {
+            let early = self.early.entry(agent_id.to_owned()).or_default();
+            early.tickets.insert(ticket, held);
+            early.last = Some(later(early.last, now));
+            return;
+        };
+        let agent = self.agents.get(slot);
+        let idle = Some(later(agent.idle, now));
+        if idle != agent.idle {
+            self.reindex(slot, false);
+            let agent = self.agents.get_mut(slot);
+            agent.idle = idle;
+            agent.hold(ticket, held);
+            self.reindex(slot, true);
+        } else {
+            let prev = agent.held(ticket).map_or(chan, |h| h.chan);
+            self.update_on(slot, [chan, prev], |agent| agent.hold(ticket, held));
+        }
     }
+
+    /// The ticket stops counting against the agent's capacity (solved) or counts again
+    /// (reopened: may overfill), staying assigned.
     pub fn set_counting(&mut self, agent_id: &str, ticket: TicketRef, counts: bool) {
-        todo!()
+        let Some(slot) = self.agents.slot(agent_id) else {
+            if let Some(held) = self.early.get_mut(agent_id).and_then(|e| e.tickets.get_mut(&ticket)) {
+                held.counts = counts;
+            }
+            return;
+        };
+        let Some(held) = self.agents.get(slot).held(ticket) else {
+            return;
+        };
+        if held.counts != counts {
+            self.update_on(slot, [held.chan; 2], |agent| agent.hold(ticket, Held { counts, ..held }));
+        }
     }
+
+    /// An assigned ticket moved to another channel; not an assignment (idle-since stays).
+    pub fn set_channel(&mut self, agent_id: &str, ticket: TicketRef, channel: &str) {
+        let chan = self.chan(channel);
+        let Some(slot) = self.agents.slot(agent_id) else {
+            if let Some(held) = self.early.get_mut(agent_id).and_then(|e| e.tickets.get_mut(&ticket)) {
+                held.chan = chan;
+            }
+            return;
+        };
+        let Some(held) = self.agents.get(slot).held(ticket) else {
+            return;
+        };
+        if held.chan != chan {
+            self.update_on(slot, [chan, held.chan], |agent| agent.hold(ticket, Held { chan, ..held }));
+        }
+    }
+
+    /// The ticket leaves the agent. True if the agent is known and available (the caller then
+    /// offers it the queue).
     pub fn unassign(&mut self, agent_id: &str, ticket: TicketRef) -> bool {
-        todo!()
+        let Some(slot) = self.agents.slot(agent_id) else {
+            if let Some(early) = self.early.get_mut(agent_id) {
+                early.tickets.remove(&ticket);
+            }
+            return false;
+        };
+        if let Some(held) = self.agents.get(slot).held(ticket) {
+            self.update_on(slot, [held.chan; 2], |agent| {
+                agent.release(ticket);
+            });
+        }
+        self.agents.get(slot).is_available()
     }
+
+    /// Queues a ticket (or moves it, if it was queued).
     pub fn enqueue(&mut self, ticket: TicketRef, key: QueueKey, req: Requirements) {
-        todo!()
+        let needs = self.intern_needs(&req);
+        let census = &self.census;
+        self.queue.insert(ticket, key, needs, req.excluded, |n| anchor_of(census, n));
     }
+
     pub fn dequeue(&mut self, ticket: TicketRef) -> bool {
-        todo!()
+        self.queue.remove(ticket)
     }
+
     pub fn is_queued(&self, ticket: TicketRef) -> bool {
-        todo!()
+        self.queue.contains(ticket)
     }
+
+    /// No-op if the ticket is not queued.
     pub fn set_queue_key(&mut self, ticket: TicketRef, key: QueueKey) {
-        todo!()
+        self.queue.set_key(ticket, key);
     }
+
+    /// No-op if the ticket is not queued.
     pub fn set_requirements(&mut self, ticket: TicketRef, req: Requirements) {
-        todo!()
+        if !self.queue.contains(ticket) {
+            return;
+        }
+        let needs = self.intern_needs(&req);
+        let census = &self.census;
+        self.queue.set_needs(ticket, needs, req.excluded, |n| anchor_of(census, n));
     }
+
     pub fn queue_len(&self) -> usize {
-        todo!()
+        self.queue.len()
     }
+
+    /// The whole queue in queue order.
+    pub fn queued_in_order(&self) -> Vec<TicketRef> {
+        self.queue.in_order()
+    }
+
+    /// The agent that should take a ticket with these requirements now, per the strategy; ties
+    /// go to the smallest `agent_id` (byte order).
     pub fn choose_agent(&self, req: &Requirements, strategy: Strategy) -> Option<&str> {
-        todo!()
+        let needs = self.resolve(req)?;
+        let chooser = self.chooser(req, &needs, strategy);
+        let best = match needs.chan {
+            Some(chan) => {
+                let tags = needs.skills.iter().map(|&(s, _)| Tag::Skill(s)).chain(needs.group.map(Tag::Group));
+                let set = tags
+                    .map(|tag| self.index.set(chan, tag))
+                    .min_by_key(|set| set.len())
+                    .unwrap_or_else(|| self.index.set(chan, Tag::All));
+                let need = needs.filter();
+                let candidates = set
+                    .iter()
+                    .filter(|e| self.agents.filter(e.slot).may_meet(need))
+                    .map(|e| self.agents.get(e.slot))
+                    .filter(|a| a.eligible_in_index(&needs, &req.excluded));
+                chooser.pick(candidates, true)
+            }
+            None => {
+                let candidates = self.agents.iter().map(|(_, a)| a).filter(|a| a.eligible(&needs, &req.excluded));
+                chooser.pick(candidates, false)
+            }
+        };
+        best.map(|a| &*a.id)
     }
+
+    /// The first queued ticket, in queue order, that the agent is eligible for now (`None` if
+    /// the agent is unknown, not available or full).
     pub fn next_ticket_for(&self, agent_id: &str) -> Option<TicketRef> {
-        todo!()
+        let agent = self.agents.by_id(agent_id)?;
+        if !agent.is_available() {
+            return None;
+        }
+        self.queue.first_for(agent)
     }
+
+    // ----- internals -----
+
+    /// The id of a channel, naming it (and indexing the agents with room on it) on first sight.
+    fn chan(&mut self, name: &str) -> ChanId {
+        let (chan, new) = self.chans.intern(name);
+        if new {
+            self.index.add_channel();
+            self.queue.add_channel();
+            debug_assert_eq!(self.index.channels(), self.chans.len());
+            for (slot, agent) in self.agents.iter() {
+                if let Some(idle) = agent.index_key(chan) {
+                    self.index.insert(chan, agent, slot, idle);
+                }
+            }
+        }
+        chan
+    }
+
+    /// Spreads the id labels out again, with `id` (a new agent's) among them; returns its label.
+    fn relabel(&mut self, id: Arc<str>) -> u64 {
+        let slots: Vec<Slot> = self.agents.iter().map(|(slot, _)| slot).collect();
+        for &slot in &slots {
+            self.reindex(slot, false);
+        }
+        let mut label = 0;
+        for (each, new) in self.labels.relabel(id.clone()) {
+            match self.agents.slot(each) {
+                Some(slot) => self.agents.get_mut(slot).label = new,
+                None => label = new,
+            }
+        }
+        for &slot in &slots {
+            self.reindex(slot, true);
+        }
+        label
+    }
+
+    /// Takes the agent out of (`insert` false) or puts it in (true) the sets of every channel,
+    /// as its current state says. Updates that may move it everywhere run: out, change, in.
+    fn reindex(&mut self, slot: Slot, insert: bool) {
+        let (agents, index) = (&self.agents, &mut self.index);
+        let agent = agents.get(slot);
+        if !agent.is_available() {
+            return;
+        }
+        let idle = agent.idle_key();
+        let apply = |chan: ChanId| {
+            if agent.has_room(chan) {
+                if insert {
+                    index.insert(chan, agent, slot, idle);
+                } else {
+                    index.remove(chan, agent, slot, idle);
+                }
+            }
+        };
+        agent.capacity_channels(self.chans.len()).for_each(apply);
+    }
+
+    /// An update that changes neither profile, status nor idle-since and may only change the
+    /// agent's room on `chans`: moves the index entries that change.
+    fn update_on(&mut self, slot: Slot, chans: [ChanId; 2], f: impl FnOnce(&mut Agent)) {
+        let before = chans.map(|c| self.agents.get(slot).index_key(c));
+        f(self.agents.get_mut(slot));
+        let (agents, index) = (&self.agents, &mut self.index);
+        let agent = agents.get(slot);
+        let n = if chans[0] == chans[1] { 1 } else { 2 };
+        for (&chan, &before) in chans.iter().zip(&before).take(n) {
+            let after = agent.index_key(chan);
+            if before != after {
+                if let Some(idle) = before {
+                    index.remove(chan, agent, slot, idle);
+                }
+                if let Some(idle) = after {
+                    index.insert(chan, agent, slot, idle);
+                }
+            }
+        }
+    }
+
+    fn intern_profile(&mut self, p: &AgentProfile) -> Profile {
+        let skills = p.skills.iter().map(|s| (self.skills.intern(&s.name).0, s.level)).collect();
+        let mut star = 0;
+        let mut caps = Vec::new();
+        for (name, cap) in &p.capacity {
+            if name == "*" {
+                star = *cap;
+            } else {
+                caps.push((self.chan(name), *cap));
+            }
+        }
+        let mut groups: Vec<u32> = p.groups.iter().map(|g| self.groups.intern(g).0).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        Profile { skills: last_wins(skills), caps: last_wins(caps), star, supervisor: p.supervisor_id.clone(), groups }
+    }
+
+    fn intern_needs(&mut self, req: &Requirements) -> Needs {
+        let mut skills: Vec<(u32, u32)> = req.gating().map(|(name, min)| (self.skills.intern(name).0, min)).collect();
+        Needs::normalize_skills(&mut skills);
+        let group = req.group.as_ref().map(|g| self.groups.intern(g).0);
+        Needs { skills, group, chan: Some(self.chan(&req.channel)) }
+    }
+
+    /// Requirements with names looked up; `None` when no agent can meet them (a gating skill or
+    /// group no agent ever had).
+    fn resolve(&self, req: &Requirements) -> Option<Needs> {
+        let mut skills = Vec::with_capacity(req.skills.len());
+        for (name, min) in req.gating() {
+            skills.push((self.skills.get(name)?, min));
+        }
+        Needs::normalize_skills(&mut skills);
+        let group = match &req.group {
+            Some(g) => Some(self.groups.get(g)?),
+            None => None,
+        };
+        Some(Needs { skills, group, chan: self.chans.get(&req.channel) })
+    }
+
+    fn chooser(&self, req: &Requirements, needs: &Needs, strategy: Strategy) -> Chooser {
+        let (score_skills, bound) = match strategy {
+            Strategy::MostSkilled => {
+                let skills: Vec<Option<u32>> = req.score_skills.iter().map(|s| self.skills.get(&s.name)).collect();
+                let bound = skills.iter().map(|s| s.map_or(0, |s| self.census.max_level(s) as u64)).sum();
+                (skills, bound)
+            }
+            _ => (Vec::new(), 0),
+        };
+        Chooser::new(strategy, needs.chan, score_skills, bound)
+    }
+
+    /// Index consistency, for tests: every agent is in exactly the sets its state says.
+    #[cfg(test)]
+    fn check_invariants(&self) {
+        use index::Entry;
+        self.queue.check_invariants();
+        let labels: Vec<(&str, u64)> = self.labels.in_order().collect();
+        assert_eq!(labels.len(), self.agents.len());
+        assert!(labels.windows(2).all(|w| w[0].1 < w[1].1), "labels follow id order");
+        for (id, label) in labels {
+            assert_eq!(self.agents.by_id(id).map(|a| a.label), Some(label));
+        }
+        for chan in 0..self.chans.len() as ChanId {
+            let mut expected_all = 0;
+            let mut expected_tagged = 0;
+            for (slot, agent) in self.agents.iter() {
+                let Some(idle) = agent.index_key(chan) else { continue };
+                let entry = Entry { idle, label: agent.label, slot };
+                assert!(self.index.set(chan, Tag::All).contains(&entry), "{} missing on channel {chan}", agent.id);
+                for skill in agent.skill_tags() {
+                    assert!(self.index.set(chan, Tag::Skill(skill)).contains(&entry));
+                    expected_tagged += 1;
+                }
+                for &group in &agent.profile.groups {
+                    assert!(self.index.set(chan, Tag::Group(group)).contains(&entry));
+                    expected_tagged += 1;
+                }
+                expected_all += 1;
+            }
+            assert_eq!(self.index.set(chan, Tag::All).len(), expected_all);
+            let tagged: usize = (0..self.skills.len() as u32)
+                .map(|s| self.index.set(chan, Tag::Skill(s)).len())
+                .chain((0..self.groups.len() as u32).map(|g| self.index.set(chan, Tag::Group(g)).len()))
+                .sum();
+            assert_eq!(tagged, expected_tagged);
+        }
+    }
+}
+
+fn later(idle: Option<i64>, now: i64) -> i64 {
+    idle.map_or(now, |i| i.max(now))
+}
+
+/// Sorted by id, unique, the last pair given for an id winning.
+fn last_wins(mut pairs: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    pairs.reverse();
+    pairs.sort_by_key(|&(id, _)| id);
+    pairs.dedup_by_key(|&mut (id, _)| id);
+    pairs
+}
+
+/// The anchor of a new queue signature: the gating skill or group with the fewest qualified
+/// agents, else none.
+fn anchor_of(census: &Census, needs: &Needs) -> Anchor {
+    let skills = needs.skills.iter().map(|&(s, min)| (census.at_least(s, min), Anchor::Skill(s)));
+    let group = needs.group.map(|g| (census.members(g), Anchor::Group(g)));
+    skills.chain(group).min_by_key(|&(n, _)| n).map_or(Anchor::Free, |(_, anchor)| anchor)
 }

@@ -1,4 +1,79 @@
-//! Hierarchical timing wheel. TODO: implemented by the wheel work.
+//! Hierarchical timing wheel: millisecond deadlines (`u64`), values of type `T`, exact due
+//! order (ties in insertion order), O(1) insert, cancel and reset with generation-checked
+//! handles.
+//!
+//! # Layout
+//!
+//! - [`slab`]: the timers, in a `Vec` of 24-byte entries (for an 8-byte `T`) addressed by
+//!   `u32` index, with a free list. A [`TimerHandle`] is an index and a generation.
+//! - [`level`]: eleven levels of 64 slots; a slot of level `l` spans `64^l` ms, and each level
+//!   keeps a `u64` bitmap of its occupied slots. Eleven levels cover all of `u64`, so there is
+//!   no overflow list and no deadline is clamped: the top level (10) takes bits 60..64.
+//! - [`list`]: a slot is a FIFO of `(index, stamp)` refs in 128-byte chunks from a shared pool.
+//! - [`heap`]: two small binary heaps for deadlines behind the wheel position (see below).
+//!
+//! # Invariants
+//!
+//! The wheel has a `clock` (the latest `now` it was advanced to) and a position `pos`, with
+//! `clock <= pos`. `pos` is where the levels stand: it moves forward when slots are processed
+//! and may run ahead of `clock` when [`Wheel::next_deadline`] cascades to find the exact
+//! earliest deadline. Every armed timer has exactly one live ref, and it sits:
+//! - in the `past` heap if its deadline is before `clock`;
+//! - in the `ahead` heap if its deadline is in `clock..pos`;
+//! - otherwise on level `l` = the highest 6-bit digit in which deadline and `pos` differ, in the
+//!   slot numbered by that digit of the deadline. So a level `l >= 1` slot holds deadlines in
+//!   `[start, start + 64^l)` with `start > pos`, and a level-0 slot holds one exact deadline.
+//!
+//! Hence `past < ahead < levels` in time, the lowest non-empty level holds the earliest slot,
+//! and nothing on the levels is earlier than `pos`. A level-`l` slot is processed when `pos`
+//! reaches its start: level 0 fires, higher levels cascade each live ref to its place relative
+//! to the new `pos` (a lower level, as the deadline is within `64^l` of the start).
+//!
+//! Order: all live refs with the same deadline are always in the same slot (or heap), since
+//! their place is a function of the deadline and `pos`. A slot only grows at its back, by
+//! insertion or by a cascade into it, and a cascade only reaches a slot while no live ref of
+//! the same deadline exists outside the slot being cascaded, so refs of one deadline stay in
+//! insertion order without a sequence number; the heaps order ties by a push counter. A reset
+//! is a new insertion: it takes a new stamp and a new ref at the back.
+//!
+//! # Cancel and reset touch only the entry
+//!
+//! At millions of timers an entry is a cache miss, and an intrusive doubly linked list would
+//! add two more (its neighbours) to every cancel, and a pointer chase (one dependent miss per
+//! timer per level) to every cascade. Instead deletion is lazy: cancel frees the entry (its
+//! stamp no longer matches the ref in the slot) and bumps the slot's stale count, a reset bumps
+//! the entry's stamp and pushes a new ref; stale refs are dropped when their slot is walked.
+//! Walking a slot reads its refs sequentially and the entries by independent loads, which
+//! the CPU overlaps. Memory stays bounded: a slot with more stale refs than live ones (plus
+//! 64) is compacted (without reading any entry if all its refs are stale), so refs number at
+//! most twice the armed timers plus a constant; the heaps are purged on the same rule.
+//! Stamps are `u32`: every `2^31` stale refs the whole wheel is compacted, so no stale ref
+//! lives long enough to meet its entry's stamp again after wrapping.
+//!
+//! # Deadlines behind `pos`
+//!
+//! A deadline before `clock` (already due) goes to the `past` heap; one in `clock..pos` (only
+//! possible after `next_deadline` ran ahead) goes to the `ahead` heap. When the `ahead` heap
+//! holds at least as many items as the refs `next_deadline` cascaded (and at least 64), the
+//! wheel rewinds `pos` to `clock`: the lower levels are spliced back into one slot (O(1) per
+//! slot) and the heap's items move onto the levels. The heaps thus stay small in steady use.
+//!
+//! # Memory
+//!
+//! Per armed timer, for an 8-byte `T`: a 24-byte entry plus an 8-byte ref in a chunk (8.5
+//! bytes with the chunk header), plus the caller's 8-byte handle, about 41 bytes; the levels
+//! take a fixed 11.5 KiB. See [`Wheel::bytes_per_timer`].
+
+mod heap;
+mod level;
+mod list;
+mod slab;
+
+use heap::SideHeap;
+use level::{level_for, slot_for, slot_start, slot_width, Level, LEVELS, SLOTS};
+use list::{Pool, Ref, RefList, CHUNK_REFS};
+use slab::Slab;
+use std::fmt;
 
 /// A generation-checked reference to an armed timer. A stale handle (its timer fired or
 /// was cancelled) is harmless: every operation on it is a no-op returning `None`/`false`.
@@ -15,43 +90,521 @@ pub struct Expired<T> {
     pub value: T,
 }
 
-/// The wheel: millisecond deadlines (`u64`), values of type `T`.
-#[derive(Debug)]
+/// Items the `ahead` heap must hold before a rewind is considered.
+const REWIND_MIN: usize = 64;
+
+/// Levels cascaded from the refs alone when their slot holds no stale ref: a ref keeps 32 low
+/// bits of its deadline, and a level-5 slot spans `2^30` ms.
+const STREAM_LEVELS: std::ops::RangeInclusive<usize> = 3..=5;
+
+/// Stale refs between two compactions of the whole wheel (half the stamp space).
+const SWEEP_AFTER: u64 = 1 << 31;
+
+/// The wheel: millisecond deadlines (`u64`), values of type `T`. See the module doc.
 pub struct Wheel<T> {
-    _todo: Vec<T>,
+    slab: Slab<T>,
+    pool: Pool,
+    levels: Box<[Level; LEVELS]>,
+    /// Bit `l` is set iff level `l` holds refs.
+    nonempty: u16,
+    /// Timers due before `clock`.
+    past: SideHeap,
+    /// Timers due in `clock..pos`.
+    ahead: SideHeap,
+    clock: u64,
+    pos: u64,
+    /// Refs made stale since the whole wheel was last compacted.
+    stale_since_sweep: u64,
 }
 
 impl<T> Wheel<T> {
     /// An empty wheel whose clock starts at `now`.
-    pub fn new(_now: u64) -> Self {
-        todo!()
+    pub fn new(now: u64) -> Self {
+        Self::with_capacity(now, 0)
     }
+
+    /// An empty wheel whose clock starts at `now`, with room for `capacity` timers before it
+    /// allocates.
+    pub fn with_capacity(now: u64, capacity: usize) -> Self {
+        let chunks = if capacity == 0 { 0 } else { Pool::chunks_for(capacity, 2 * SLOTS) };
+        Wheel {
+            slab: Slab::with_capacity(capacity),
+            pool: Pool::with_capacity(chunks),
+            levels: Box::new([(); LEVELS].map(|_| Level::new())),
+            nonempty: 0,
+            past: SideHeap::default(),
+            ahead: SideHeap::default(),
+            clock: now,
+            pos: now,
+            stale_since_sweep: 0,
+        }
+    }
+
     /// Arms a timer. A deadline at or before the wheel's clock fires on the next poll.
-    pub fn insert(&mut self, _deadline: u64, _value: T) -> TimerHandle {
-        todo!()
+    ///
+    /// # Panics
+    /// If `u32::MAX - 1` timers are already armed.
+    pub fn insert(&mut self, deadline: u64, value: T) -> TimerHandle {
+        let (index, generation, stamp) = self.slab.insert(deadline, value);
+        self.arm(deadline, Ref::new(index, stamp, deadline));
+        TimerHandle { index, generation }
     }
-    /// Disarms a timer, returning its value; `None` for a stale handle.
-    pub fn cancel(&mut self, _handle: TimerHandle) -> Option<T> {
-        todo!()
+
+    /// Disarms a timer, returning its value; `None` for a stale handle. Writes only the
+    /// timer's entry (and, rarely, compacts a slot).
+    pub fn cancel(&mut self, handle: TimerHandle) -> Option<T> {
+        let (deadline, value) = self.slab.remove(handle.index, handle.generation)?;
+        self.forget(deadline);
+        Some(value)
     }
-    /// Moves an armed timer to a new deadline (the handle stays valid); `false` for a stale handle.
-    pub fn reset(&mut self, _handle: TimerHandle, _deadline: u64) -> bool {
-        todo!()
+
+    /// Moves an armed timer to a new deadline (the handle stays valid); `false` for a stale
+    /// handle. The timer then ranks after every timer already armed for the same deadline.
+    pub fn reset(&mut self, handle: TimerHandle, deadline: u64) -> bool {
+        let Some((old, stamp)) = self.slab.rearm(handle.index, handle.generation, deadline) else {
+            return false;
+        };
+        self.forget(old);
+        self.arm(deadline, Ref::new(handle.index, stamp, deadline));
+        true
     }
+
+    /// The deadline of an armed timer; `None` for a stale handle.
+    pub fn deadline(&self, handle: TimerHandle) -> Option<u64> {
+        self.slab.get(handle.index, handle.generation).map(|(deadline, _)| deadline)
+    }
+
+    /// The value of an armed timer; `None` for a stale handle.
+    pub fn get(&self, handle: TimerHandle) -> Option<&T> {
+        self.slab.get(handle.index, handle.generation).map(|(_, value)| value)
+    }
+
+    /// The wheel's clock: the latest `now` it was advanced to (see [`Wheel::poll`]).
+    pub fn clock(&self) -> u64 {
+        self.clock
+    }
+
     /// The exact earliest deadline of any armed timer.
+    ///
+    /// To make it exact this may cascade slots and move the wheel's internal position up to
+    /// that deadline (never the clock, and never firing anything). Deadlines inserted later
+    /// below that position are kept in a side heap until the wheel rewinds (see the module
+    /// doc); the observable behaviour does not change.
     pub fn next_deadline(&mut self) -> Option<u64> {
-        todo!()
+        if let Some(item) = self.past.peek(&self.slab) {
+            return Some(item.deadline);
+        }
+        if let Some(item) = self.ahead.peek(&self.slab) {
+            return Some(item.deadline);
+        }
+        loop {
+            let (level, slot, start) = self.next_slot()?;
+            if level == 0 {
+                if self.front_is_live(slot) {
+                    return Some(start);
+                }
+            } else {
+                self.pos = start;
+                self.cascade(level, slot);
+            }
+        }
     }
+
     /// Removes and returns the armed timer with the earliest deadline if that deadline is
     /// `<= now` (ties in insertion order), and moves the wheel's clock to `now` once nothing
-    /// more is due. Calling it until `None` is `advance(now)`.
-    pub fn poll(&mut self, _now: u64) -> Option<Expired<T>> {
-        todo!()
+    /// more is due. Calling it until `None` is `advance(now)`. A `now` below the clock is
+    /// taken as the clock.
+    pub fn poll(&mut self, now: u64) -> Option<Expired<T>> {
+        let now = now.max(self.clock);
+        if self.past.peek(&self.slab).is_some() {
+            return self.fire_side(true);
+        }
+        if let Some(item) = self.ahead.peek(&self.slab) {
+            if item.deadline <= now {
+                return self.fire_side(false);
+            }
+            // Everything on the levels is at or after `pos`, itself after this deadline.
+            self.clock = now;
+            return None;
+        }
+        while let Some((level, slot, start)) = self.next_slot() {
+            if start > now {
+                break;
+            }
+            self.pos = start;
+            if level == 0 {
+                if let Some(expired) = self.fire_front(slot) {
+                    return Some(expired);
+                }
+            } else {
+                self.cascade(level, slot);
+            }
+        }
+        self.clock = now;
+        self.pos = self.pos.max(now);
+        None
     }
+
+    /// Armed timers.
     pub fn len(&self) -> usize {
-        todo!()
+        self.slab.len()
     }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Bytes owned by the wheel: the wheel itself, its levels, and the capacity of its slab,
+    /// chunk pool and heaps.
+    pub fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + std::mem::size_of::<[Level; LEVELS]>()
+            + self.slab.bytes()
+            + self.pool.bytes()
+            + self.past.bytes()
+            + self.ahead.bytes()
+    }
+
+    /// [`Wheel::memory_bytes`] per armed timer (the whole footprint if none is armed). The
+    /// caller's handle (8 bytes) is not included.
+    pub fn bytes_per_timer(&self) -> f64 {
+        self.memory_bytes() as f64 / self.len().max(1) as f64
+    }
+
+    /// Places the live ref `r` of a timer due at `deadline`.
+    #[inline]
+    fn arm(&mut self, deadline: u64, r: Ref) {
+        if deadline >= self.pos {
+            let level = level_for(self.pos, deadline);
+            self.levels[level].push(&mut self.pool, slot_for(deadline, level), r);
+            self.nonempty |= 1 << level;
+        } else if deadline < self.clock {
+            self.past.push(deadline, r);
+        } else {
+            self.ahead.push(deadline, r);
+            self.maybe_rewind();
+        }
+    }
+
+    /// Accounts for the live ref of a timer due at `deadline` having just become stale.
+    #[inline]
+    fn forget(&mut self, deadline: u64) {
+        self.stale_since_sweep += 1;
+        if deadline >= self.pos {
+            let level = level_for(self.pos, deadline);
+            let slot = slot_for(deadline, level);
+            if self.levels[level].note_stale(slot) {
+                self.compact(level, slot);
+            }
+        } else if deadline < self.clock {
+            self.past.note_stale(&self.slab);
+        } else {
+            self.ahead.note_stale(&self.slab);
+        }
+        if self.stale_since_sweep >= SWEEP_AFTER {
+            self.sweep();
+        }
+    }
+
+    /// The earliest occupied slot: `(level, slot, start)`.
+    #[inline]
+    fn next_slot(&self) -> Option<(usize, usize, u64)> {
+        if self.nonempty == 0 {
+            return None;
+        }
+        let level = self.nonempty.trailing_zeros() as usize;
+        let slot = self.levels[level].first_slot()?;
+        let here = slot_for(self.pos, level);
+        debug_assert!(
+            slot > here || (level == 0 && slot == here),
+            "level {level} slot {slot} is behind pos {} (digit {here}); occupied {:064b}; {:?}",
+            self.pos,
+            self.levels[level].occupied(),
+            self
+        );
+        Some((level, slot, slot_start(self.pos, level, slot)))
+    }
+
+    /// Clears the level's bit in `nonempty` if the level emptied.
+    #[inline]
+    fn sync(&mut self, level: usize) {
+        if self.levels[level].is_empty() {
+            self.nonempty &= !(1 << level);
+        }
+    }
+
+    /// Drops stale refs from the front of level-0 slot `slot`; whether a live one remains.
+    fn front_is_live(&mut self, slot: usize) -> bool {
+        while let Some(r) = self.levels[0].front(&self.pool, slot) {
+            if self.slab.is_live(r) {
+                return true;
+            }
+            self.levels[0].pop(&mut self.pool, slot, true);
+        }
+        self.sync(0);
+        false
+    }
+
+    /// Fires the first live ref of level-0 slot `slot` (the slot at `pos`).
+    fn fire_front(&mut self, slot: usize) -> Option<Expired<T>> {
+        while let Some(r) = self.levels[0].front(&self.pool, slot) {
+            let fired = self.slab.take(r);
+            self.levels[0].pop(&mut self.pool, slot, fired.is_none());
+            if let Some((deadline, value)) = fired {
+                debug_assert_eq!(deadline, self.pos, "level-0 slot {slot} fired a timer due at {deadline}; {self:?}");
+                self.sync(0);
+                return Some(Expired { deadline, value });
+            }
+        }
+        self.sync(0);
+        None
+    }
+
+    /// Fires the top of the `past` or `ahead` heap, which [`SideHeap::peek`] found live.
+    fn fire_side(&mut self, past: bool) -> Option<Expired<T>> {
+        let heap = if past { &mut self.past } else { &mut self.ahead };
+        let item = heap.pop()?;
+        let (deadline, value) = self.slab.take(item.r)?;
+        debug_assert_eq!(deadline, item.deadline, "heap item {item:?} for a timer due at {deadline}");
+        Some(Expired { deadline, value })
+    }
+
+    /// Empties slot `slot` of level `level >= 1` (whose start `pos` has reached), moving each
+    /// live ref to its place relative to `pos`; stale refs are dropped.
+    ///
+    /// On levels 3 to 5, a slot without stale refs is cascaded from the refs alone (the slot's
+    /// start and the low bits of the deadline kept in the ref give the deadline), reading no
+    /// entry. Otherwise each entry is read, for its liveness and deadline; on levels 1 and 2 this
+    /// also brings the entries into cache shortly before they fire.
+    fn cascade(&mut self, level: usize, slot: usize) {
+        let (mut list, stale) = self.levels[level].take_with_stale(slot);
+        self.sync(level);
+        let (pos, width) = (self.pos, slot_width(level));
+        let from_refs = stale == 0 && (STREAM_LEVELS).contains(&level);
+        while let Some((refs, n)) = list.pop_chunk(&mut self.pool) {
+            list.touch_front(&self.pool);
+            let refs = &refs[..n];
+            if from_refs {
+                for &r in refs {
+                    let deadline = pos | (r.low as u64 & (width - 1));
+                    debug_assert_eq!(self.slab.live_deadline(r), Some(deadline), "{r:?} in level {level} slot {slot}");
+                    let level = level_for(pos, deadline);
+                    self.levels[level].push(&mut self.pool, slot_for(deadline, level), r);
+                    self.nonempty |= 1 << level;
+                }
+                continue;
+            }
+            // Read all the chunk's entries before placing any: the loads are independent, so
+            // their cache misses overlap.
+            let mut deadlines = [None; CHUNK_REFS];
+            for (deadline, &r) in deadlines.iter_mut().zip(refs) {
+                *deadline = self.slab.live_deadline(r);
+            }
+            for (deadline, &r) in deadlines.iter().zip(refs) {
+                let Some(deadline) = *deadline else { continue };
+                debug_assert!(
+                    deadline >= pos && deadline - pos < width,
+                    "level {level} slot {slot} (from {pos}, {width} ms) held a timer due at {deadline}"
+                );
+                if deadline >= pos {
+                    let level = level_for(pos, deadline);
+                    self.levels[level].push(&mut self.pool, slot_for(deadline, level), r);
+                    self.nonempty |= 1 << level;
+                } else {
+                    self.arm(deadline, r);
+                }
+            }
+        }
+    }
+
+    /// Drops the stale refs of a slot.
+    fn compact(&mut self, level: usize, slot: usize) {
+        let (mut list, stale) = self.levels[level].take_with_stale(slot);
+        if stale as usize == list.len() {
+            list.clear(&mut self.pool);
+        } else {
+            let slab = &self.slab;
+            let dropped = list.retain(&mut self.pool, |r| slab.is_live(r));
+            debug_assert_eq!(dropped, stale as usize, "level {level} slot {slot} counted {stale} stale refs");
+            self.levels[level].append(&mut self.pool, slot, list, 0);
+        }
+        self.sync(level);
+    }
+
+    /// Drops every stale ref of the wheel.
+    fn sweep(&mut self) {
+        for level in 0..LEVELS {
+            let mut bits = self.levels[level].occupied();
+            while bits != 0 {
+                let slot = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.compact(level, slot);
+            }
+        }
+        self.past.purge(&self.slab);
+        self.ahead.purge(&self.slab);
+        self.stale_since_sweep = 0;
+    }
+
+    /// Rewinds `pos` to `clock` once the `ahead` heap holds at least as many items as there
+    /// are refs below the level where `pos` and `clock` differ (the refs a rewind would splice
+    /// back up and `next_deadline` might cascade again), and at least [`REWIND_MIN`].
+    fn maybe_rewind(&mut self) {
+        let waiting = self.ahead.len();
+        if waiting < REWIND_MIN {
+            return;
+        }
+        let top = level_for(self.clock, self.pos);
+        let below: usize = self.levels[..top].iter().map(Level::refs).sum();
+        if waiting >= below {
+            self.rewind();
+        }
+    }
+
+    /// Moves `pos` back to `clock`. Refs on levels below `top` (the highest digit in which the
+    /// two differ) all share `pos`'s digits from `top` up, so relative to `clock` they belong in
+    /// one slot of level `top`: their lists are spliced there, slot by slot, which keeps refs
+    /// of equal deadlines in order. Then the `ahead` heap's items move onto the levels.
+    fn rewind(&mut self) {
+        let (from, to) = (self.pos, self.clock);
+        if from == to {
+            return;
+        }
+        let top = level_for(to, from);
+        let dest = slot_for(from, top);
+        let (mut merged, mut stale) = (RefList::EMPTY, 0u32);
+        for level in 0..top {
+            let mut bits = self.levels[level].occupied();
+            while bits != 0 {
+                let slot = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let (list, s) = self.levels[level].take_with_stale(slot);
+                merged.append(&mut self.pool, list);
+                stale = stale.saturating_add(s);
+            }
+            self.nonempty &= !(1 << level);
+        }
+        debug_assert!(
+            top == 0 || self.levels[top].occupied() & (1 << dest) == 0,
+            "rewind {from} -> {to}: level {top} slot {dest} is occupied; {self:?}"
+        );
+        if !merged.is_empty() {
+            self.levels[top].append(&mut self.pool, dest, merged, stale);
+            self.nonempty |= 1 << top;
+        }
+        self.pos = to;
+        for item in self.ahead.drain_sorted() {
+            if let Some(deadline) = self.slab.live_deadline(item.r) {
+                debug_assert!(
+                    deadline == item.deadline && (to..from).contains(&deadline),
+                    "ahead item {item:?} due at {deadline}, rewinding {from} -> {to}"
+                );
+                self.arm(deadline, item.r);
+            }
+        }
+    }
+
+    /// Checks every invariant of the module doc; `Err` describes the first violation. Costs
+    /// O(timers): meant for tests.
+    #[doc(hidden)]
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.slab.check()?;
+        if self.clock > self.pos {
+            return Err(format!("clock {} > pos {}", self.clock, self.pos));
+        }
+        let mut live = vec![0u8; self.slab.slots()];
+        let count = |r: Ref, live: &mut Vec<u8>| -> Result<(), String> {
+            let n = &mut live[r.index as usize];
+            *n += 1;
+            if *n > 1 {
+                return Err(format!("entry {} has two live refs", r.index));
+            }
+            Ok(())
+        };
+        let mut chunks = 0;
+        for (level, l) in self.levels.iter().enumerate() {
+            l.check(&self.pool).map_err(|e| format!("level {level}: {e}"))?;
+            if (self.nonempty >> level & 1 == 1) == l.is_empty() {
+                return Err(format!("level {level}: nonempty bits {:011b}", self.nonempty));
+            }
+            let mut fault = None;
+            l.for_each_slot(|slot, list, stale| {
+                let here = slot_for(self.pos, level);
+                if slot < here || (level > 0 && slot == here) {
+                    fault.get_or_insert(format!("level {level} slot {slot} occupied, pos {} digit {here}", self.pos));
+                }
+                chunks += list.check(&self.pool).unwrap_or(0);
+                let mut stale_refs = 0;
+                list.for_each(&self.pool, |r| match self.slab.live_deadline(r) {
+                    None => stale_refs += 1,
+                    Some(d) => {
+                        if d < self.pos || level_for(self.pos, d) != level || slot_for(d, level) != slot {
+                            fault.get_or_insert(format!("level {level} slot {slot} holds {d}, pos {}", self.pos));
+                        }
+                        if let Err(e) = count(r, &mut live) {
+                            fault.get_or_insert(e);
+                        }
+                    }
+                });
+                if stale_refs != stale as usize {
+                    fault.get_or_insert(format!("level {level} slot {slot}: {stale_refs} stale refs, counted {stale}"));
+                }
+            });
+            if let Some(fault) = fault {
+                return Err(fault);
+            }
+        }
+        if chunks != self.pool.in_use() {
+            return Err(format!("{chunks} chunks in lists, pool lends {}", self.pool.in_use()));
+        }
+        for (name, heap, range) in [("past", &self.past, 0..self.clock), ("ahead", &self.ahead, self.clock..self.pos)] {
+            let mut fault = None;
+            let mut stale = 0;
+            heap.for_each(|item| match self.slab.live_deadline(item.r) {
+                None => stale += 1,
+                Some(d) => {
+                    if d != item.deadline || !range.contains(&d) {
+                        fault.get_or_insert(format!("{name} heap holds {item:?} due at {d}, range {range:?}"));
+                    }
+                    if let Err(e) = count(item.r, &mut live) {
+                        fault.get_or_insert(e);
+                    }
+                }
+            });
+            if let Some(fault) = fault {
+                return Err(fault);
+            }
+            if heap.stale() > stale {
+                return Err(format!("{name} heap counts {} stale items of {stale}", heap.stale()));
+            }
+        }
+        let refs: usize = live.iter().map(|&n| n as usize).sum();
+        if refs != self.len() {
+            return Err(format!("{refs} live refs for {} armed timers", self.len()));
+        }
+        Ok(())
+    }
 }
+
+impl<T> fmt::Debug for Wheel<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let occupied: Vec<String> = self
+            .levels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, l)| format!("L{i}:{:#x}/{}", l.occupied(), l.refs()))
+            .collect();
+        f.debug_struct("Wheel")
+            .field("len", &self.len())
+            .field("clock", &self.clock)
+            .field("pos", &self.pos)
+            .field("levels", &occupied)
+            .field("past", &self.past.len())
+            .field("ahead", &self.ahead.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

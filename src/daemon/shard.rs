@@ -1,0 +1,725 @@
+//! A shard thread: it alone owns the engines of its partitions, polls their queues, keeps each
+//! partition's arrival clock, fires timers, produces outputs and dead letters, tracks their
+//! acknowledgements and commits the offsets whose outputs are all acknowledged.
+//!
+//! The loop never spins at idle: it sleeps on its channel until the next due timer of a caught-up
+//! partition, a new message (the queue's non-empty callback sends a wake-up), a delivery report,
+//! a command, or the one-second housekeeping tick.
+
+// The shell is where time comes from: this loop reads the wall clock (arrival clocks,
+// `emitted_at`) and the monotonic clock (sleeps, deadlines); the engine reads neither.
+#![allow(clippy::disallowed_methods)]
+
+use super::clock::ArrivalClock;
+use super::Status;
+use crate::contract::decode::{decode_envelope, DecodeLimits, Source};
+use crate::contract::{OutputEvent, Reason, Rejection, Topic};
+use crate::engine::rules::Rules;
+use crate::engine::{Engine, Ingested};
+use crate::kafka::consumer::{self, CachedWatermark, Consumer, Queue};
+use crate::kafka::dlq;
+use crate::kafka::offsets::OffsetTracker;
+use crate::kafka::producer::{Delivery, Producer, Token};
+use crate::metrics as m;
+use crate::time::Millis;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use metrics::{Counter, Gauge, Histogram};
+use rdkafka::consumer::CommitMode;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::BaseRecord;
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Message, Timestamp};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Messages taken from one partition queue before the next partition gets its turn.
+const BATCH: usize = 512;
+/// How often acknowledged offsets are committed.
+const COMMIT_INTERVAL: Duration = Duration::from_millis(100);
+/// Housekeeping: gauges, heartbeat, partitions whose start is not known yet.
+const TICK: Duration = Duration::from_secs(1);
+/// Wait before producing a record again after a delivery failure.
+const RETRY_BACKOFF: Duration = Duration::from_secs(1);
+/// Timeout of the broker queries made when a partition is assigned.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Milliseconds since the Unix epoch, from the wall clock.
+pub(crate) fn wall_ms() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as Millis)
+}
+
+/// What a shard receives.
+pub(crate) enum ShardMsg {
+    /// A partition queue became non-empty.
+    Wake,
+    Delivery(Delivery),
+    Assign {
+        partition: i32,
+        queue: Queue,
+        epoch: u64,
+    },
+    /// A message of an owned partition that reached the main queue.
+    Stray(Box<OwnedMessage>),
+    /// Finish with these partitions (outputs acknowledged or `deadline` passed), drop their
+    /// state, and reply with the offsets to commit.
+    Revoke {
+        partitions: Vec<i32>,
+        reply: Sender<Vec<(i32, i64)>>,
+        deadline: Instant,
+    },
+    Rules(Arc<Rules>),
+    /// Revoke every partition, reply, and stop.
+    Drain {
+        reply: Sender<Vec<(i32, i64)>>,
+        deadline: Instant,
+    },
+}
+
+impl From<Delivery> for ShardMsg {
+    fn from(delivery: Delivery) -> ShardMsg {
+        ShardMsg::Delivery(delivery)
+    }
+}
+
+/// The topics a shard reads and writes.
+#[derive(Debug, Clone)]
+pub(crate) struct Topics {
+    pub input: String,
+    /// Escalations, notifications, routing, dead letters.
+    pub outputs: [String; 4],
+}
+
+const DLQ: u8 = 3;
+
+fn topic_index(topic: Topic) -> u8 {
+    match topic {
+        Topic::Escalations => 0,
+        Topic::Notifications => 1,
+        Topic::Routing => 2,
+    }
+}
+
+/// A record for the producer, kept until the producer's queue takes it.
+struct Outgoing {
+    topic: u8,
+    key: Option<Vec<u8>>,
+    payload: Option<Vec<u8>>,
+    headers: Option<OwnedHeaders>,
+    token: Token,
+}
+
+/// One owned partition.
+struct Part {
+    partition: i32,
+    epoch: u64,
+    queue: Option<Queue>,
+    engine: Engine,
+    clock: ArrivalClock,
+    tracker: OffsetTracker,
+    /// The next offset to read, once known.
+    position: Option<i64>,
+    /// The highest high watermark seen.
+    high: Option<i64>,
+    revoking: bool,
+    lag: Gauge,
+}
+
+struct Revoking {
+    partitions: Vec<i32>,
+    reply: Sender<Vec<(i32, i64)>>,
+    deadline: Instant,
+    stop_after: bool,
+}
+
+/// Metric handles, registered once.
+struct Metrics {
+    consumed: Counter,
+    duplicate: Counter,
+    late: Counter,
+    rejected: Vec<Counter>,
+    outputs: Vec<Counter>,
+    retries: Counter,
+    fire_lateness: Histogram,
+    apply: Histogram,
+    tickets: Gauge,
+    timers: Gauge,
+}
+
+impl Metrics {
+    fn new(shard: u32) -> Metrics {
+        let label = shard.to_string();
+        Metrics {
+            consumed: metrics::counter!(m::EVENTS_CONSUMED),
+            duplicate: metrics::counter!(m::EVENTS_DUPLICATE),
+            late: metrics::counter!(m::EVENTS_LATE),
+            rejected: Reason::ALL.iter().map(|r| metrics::counter!(m::EVENTS_REJECTED, "reason" => r.code())).collect(),
+            outputs: super::OUTPUT_TYPES.iter().map(|t| metrics::counter!(m::OUTPUTS, "type" => *t)).collect(),
+            retries: metrics::counter!(m::PRODUCE_RETRIES),
+            fire_lateness: metrics::histogram!(m::FIRE_LATENESS),
+            apply: metrics::histogram!(m::APPLY_DURATION),
+            tickets: metrics::gauge!(m::TICKETS, "shard" => label.clone()),
+            timers: metrics::gauge!(m::TIMERS_ARMED, "shard" => label),
+        }
+    }
+}
+
+pub(crate) struct Shard {
+    id: u32,
+    rx: Receiver<ShardMsg>,
+    tx: Sender<ShardMsg>,
+    wake: Arc<AtomicBool>,
+    consumer: Arc<Consumer>,
+    producer: Arc<Producer<ShardMsg>>,
+    topics: Topics,
+    watermark: CachedWatermark,
+    reset_to_end: bool,
+    rules: Arc<Rules>,
+    limits: DecodeLimits,
+    parts: Vec<Part>,
+    pending: VecDeque<Outgoing>,
+    retries: VecDeque<(Instant, Outgoing)>,
+    revoking: Vec<Revoking>,
+    status: Arc<Status>,
+    metrics: Metrics,
+    out: Vec<OutputEvent>,
+    next_commit: Instant,
+    next_tick: Instant,
+    stopping: bool,
+}
+
+fn limits_of(rules: &Rules) -> DecodeLimits {
+    DecodeLimits {
+        max_event_bytes: rules.limits.max_event_bytes,
+        max_future_skew_ms: rules.limits.max_future_skew_ms,
+    }
+}
+
+/// Everything a shard is built from.
+pub(crate) struct ShardInit {
+    pub id: u32,
+    pub rx: Receiver<ShardMsg>,
+    pub tx: Sender<ShardMsg>,
+    pub consumer: Arc<Consumer>,
+    pub producer: Arc<Producer<ShardMsg>>,
+    pub topics: Topics,
+    pub reset_to_end: bool,
+    pub rules: Arc<Rules>,
+    pub status: Arc<Status>,
+}
+
+impl Shard {
+    pub(crate) fn new(init: ShardInit) -> Shard {
+        let now = Instant::now();
+        Shard {
+            id: init.id,
+            rx: init.rx,
+            tx: init.tx,
+            wake: Arc::new(AtomicBool::new(false)),
+            consumer: init.consumer,
+            producer: init.producer,
+            watermark: CachedWatermark::new(&init.topics.input),
+            topics: init.topics,
+            reset_to_end: init.reset_to_end,
+            limits: limits_of(&init.rules),
+            rules: init.rules,
+            parts: Vec::new(),
+            pending: VecDeque::new(),
+            retries: VecDeque::new(),
+            revoking: Vec::new(),
+            status: init.status,
+            metrics: Metrics::new(init.id),
+            out: Vec::new(),
+            next_commit: now + COMMIT_INTERVAL,
+            next_tick: now,
+            stopping: false,
+        }
+    }
+
+    fn lateness(&self) -> i64 {
+        self.rules.limits.allowed_lateness_ms
+    }
+
+    /// The loop; returns when drained or when every sender is gone.
+    pub(crate) fn run(mut self) {
+        tracing::debug!(shard = self.id, "shard started");
+        loop {
+            self.status.heartbeat(self.id as usize, wall_ms());
+            while let Ok(msg) = self.rx.try_recv() {
+                self.handle(msg);
+            }
+            let now = Instant::now();
+            self.check_revokes(now);
+            if self.stopping {
+                break;
+            }
+            self.flush_pending(now);
+            let mut busy = false;
+            if self.pending.is_empty() {
+                busy = self.consume();
+                if self.pending.is_empty() {
+                    self.fire_timers();
+                }
+            }
+            let now = Instant::now();
+            if now >= self.next_commit {
+                self.commit();
+                self.next_commit = now + COMMIT_INTERVAL;
+            }
+            if now >= self.next_tick {
+                self.tick();
+                self.next_tick = now + TICK;
+            }
+            if busy {
+                continue;
+            }
+            let wake = self.next_wake(Instant::now());
+            match self.rx.recv_deadline(wake) {
+                Ok(msg) => self.handle(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        tracing::debug!(shard = self.id, "shard stopped");
+    }
+
+    /// When to wake up at the latest.
+    fn next_wake(&self, now: Instant) -> Instant {
+        let mut wake = self.next_tick.min(now + TICK);
+        if !self.pending.is_empty() {
+            // Waiting for room in the producer queue: delivery reports wake us earlier.
+            return wake.min(now + Duration::from_millis(5));
+        }
+        if let Some((due, _)) = self.retries.front() {
+            wake = wake.min(*due);
+        }
+        if self.parts.iter().any(|p| p.tracker.committable().is_some() && !p.revoking) {
+            wake = wake.min(self.next_commit);
+        }
+        if let Some(r) = self.revoking.iter().map(|r| r.deadline).min() {
+            wake = wake.min(r);
+        }
+        let lateness = self.lateness();
+        for part in &self.parts {
+            if part.revoking || !self.is_caught_up_cached(part) {
+                continue;
+            }
+            if let (Some(deadline), Some(clock)) = (part.engine.next_deadline(), part.clock.now()) {
+                let fires = ArrivalClock::fires_at(deadline, lateness);
+                let wait = Duration::from_millis(fires.saturating_sub(clock).max(0) as u64);
+                wake = wake.min(now + wait);
+            }
+        }
+        wake
+    }
+
+    fn handle(&mut self, msg: ShardMsg) {
+        match msg {
+            ShardMsg::Wake => self.wake.store(false, Ordering::Release),
+            ShardMsg::Delivery(Delivery::Acked(token)) => {
+                if let Some(part) = self.parts.iter_mut().find(|p| p.epoch == token.epoch) {
+                    part.tracker.ack(token.seq);
+                }
+            }
+            ShardMsg::Delivery(Delivery::Failed { token, message, error }) => self.on_failed(token, *message, error),
+            ShardMsg::Assign { partition, queue, epoch } => self.assign(partition, queue, epoch),
+            ShardMsg::Stray(message) => {
+                if let Some(pi) = self.parts.iter().position(|p| p.partition == message.partition()) {
+                    self.on_record(pi, &*message);
+                }
+            }
+            ShardMsg::Revoke { partitions, reply, deadline } => {
+                for part in self.parts.iter_mut().filter(|p| partitions.contains(&p.partition)) {
+                    part.revoking = true;
+                }
+                self.revoking.push(Revoking { partitions, reply, deadline, stop_after: false });
+            }
+            ShardMsg::Rules(rules) => {
+                self.limits = limits_of(&rules);
+                for part in &mut self.parts {
+                    part.engine.set_rules(rules.clone());
+                }
+                self.rules = rules;
+            }
+            ShardMsg::Drain { reply, deadline } => {
+                let partitions = self.parts.iter().map(|p| p.partition).collect();
+                for part in &mut self.parts {
+                    part.revoking = true;
+                }
+                self.revoking.push(Revoking { partitions, reply, deadline, stop_after: true });
+            }
+        }
+    }
+
+    fn assign(&mut self, partition: i32, mut queue: Queue, epoch: u64) {
+        let wake = self.wake.clone();
+        let tx = self.tx.clone();
+        queue.set_nonempty_callback(move || {
+            if !wake.swap(true, Ordering::AcqRel) {
+                let _ = tx.send(ShardMsg::Wake);
+            }
+        });
+        let mut part = Part {
+            partition,
+            epoch,
+            queue: Some(queue),
+            engine: Engine::new(self.rules.clone()),
+            clock: ArrivalClock::new(),
+            tracker: OffsetTracker::new(),
+            position: None,
+            high: None,
+            revoking: false,
+            lag: metrics::gauge!(m::CONSUMER_LAG, "partition" => partition.to_string()),
+        };
+        locate(&self.consumer, &self.topics.input, self.reset_to_end, &mut part);
+        tracing::info!(shard = self.id, partition, start = ?part.position, high = ?part.high, "partition started");
+        self.parts.push(part);
+    }
+
+    fn is_caught_up_cached(&self, part: &Part) -> bool {
+        matches!((part.position, part.high), (Some(p), Some(h)) if p >= h)
+    }
+
+    /// Polls every active partition queue; returns whether a queue may hold more.
+    fn consume(&mut self) -> bool {
+        let mut busy = false;
+        for pi in 0..self.parts.len() {
+            if self.parts[pi].revoking {
+                continue;
+            }
+            let Some(queue) = self.parts[pi].queue.take() else { continue };
+            let mut taken = 0;
+            while taken < BATCH && self.pending.is_empty() {
+                match queue.poll(Duration::ZERO) {
+                    Some(Ok(message)) => {
+                        taken += 1;
+                        self.on_record(pi, &message);
+                    }
+                    Some(Err(error)) => {
+                        tracing::warn!(partition = self.parts[pi].partition, %error, "consume error");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            self.parts[pi].queue = Some(queue);
+            busy |= taken == BATCH || (taken > 0 && !self.pending.is_empty());
+            if !self.pending.is_empty() {
+                break;
+            }
+        }
+        busy && self.pending.is_empty()
+    }
+
+    /// One input record: decode, apply (or skip, or dead-letter), produce what it caused.
+    fn on_record<M: Message>(&mut self, pi: usize, message: &M) {
+        let offset = message.offset();
+        let partition = message.partition();
+        self.metrics.consumed.increment(1);
+        self.status.counters.consumed.fetch_add(1, Ordering::Relaxed);
+        {
+            let part = &mut self.parts[pi];
+            if part.position.is_some_and(|p| offset < p) && part.tracker.acked_position().is_some() {
+                tracing::warn!(partition, offset, "a record read again (rewound partition)");
+            }
+            part.position = Some(offset + 1);
+        }
+        let record_ts = match message.timestamp() {
+            Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
+            Timestamp::NotAvailable => wall_ms(),
+        };
+        let payload = message.payload().unwrap_or_default();
+        let started = Instant::now();
+        let lateness = self.lateness();
+        let source = Source::Kafka { key: message.key(), timestamp: record_ts };
+        let rejection = match decode_envelope(payload, &self.limits, source) {
+            Err(rejection) => Some(rejection),
+            Ok(decoded) => {
+                let input_ts = decoded.envelope.ts;
+                let part = &mut self.parts[pi];
+                let arrival = part.clock.on_record(record_ts);
+                let late = part.clock.is_late(record_ts, lateness);
+                let horizon = ArrivalClock::horizon_at(arrival, lateness);
+                let result = part.engine.ingest(decoded, horizon, &mut self.out);
+                self.metrics.apply.record(started.elapsed().as_secs_f64());
+                match result {
+                    Ingested::Applied => {
+                        part.clock.advance_to(arrival);
+                        if late {
+                            self.metrics.late.increment(1);
+                            self.status.counters.late.fetch_add(1, Ordering::Relaxed);
+                        }
+                        self.emit(pi, offset + 1, input_ts, None);
+                        return;
+                    }
+                    Ingested::Duplicate => {
+                        self.metrics.duplicate.increment(1);
+                        self.status.counters.duplicates.fetch_add(1, Ordering::Relaxed);
+                        self.emit(pi, offset + 1, input_ts, None);
+                        return;
+                    }
+                    Ingested::Rejected(rejection) => Some(rejection),
+                }
+            }
+        };
+        if let Some(rejection) = rejection {
+            let index = Reason::ALL.iter().position(|r| *r == rejection.reason).unwrap_or(0);
+            self.metrics.rejected[index].increment(1);
+            self.status.counters.rejected.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(partition, offset, reason = rejection.reason.code(), "input rejected");
+            let letter = self.dead_letter(message, &rejection);
+            self.out.clear();
+            self.emit(pi, offset + 1, Millis::MIN, Some(letter));
+        }
+    }
+
+    fn dead_letter<M: Message>(&self, message: &M, rejection: &Rejection) -> Outgoing {
+        Outgoing {
+            topic: DLQ,
+            key: message.key().map(<[u8]>::to_vec),
+            payload: message.payload().map(<[u8]>::to_vec),
+            headers: Some(dlq::headers(rejection, message.topic(), message.partition(), message.offset())),
+            token: Token { shard: self.id, epoch: 0, seq: 0 },
+        }
+    }
+
+    /// Produces `self.out` (and a dead letter) as one tracker group whose acknowledgement
+    /// allows committing `commit_to`. Outputs with `ts < timer_before` were fired by timers.
+    fn emit(&mut self, pi: usize, commit_to: i64, timer_before: Millis, letter: Option<Outgoing>) {
+        let records = self.out.len() as u32 + u32::from(letter.is_some());
+        let part = &mut self.parts[pi];
+        let seq = part.tracker.push(commit_to, records);
+        if records == 0 {
+            return;
+        }
+        let token = Token { shard: self.id, epoch: part.epoch, seq };
+        if let Some(mut letter) = letter {
+            letter.token = token;
+            self.send(letter);
+        }
+        let mut out = std::mem::take(&mut self.out);
+        let emitted_at = wall_ms();
+        for event in out.drain(..) {
+            let type_name = event.payload.type_name();
+            if let Some(i) = super::OUTPUT_TYPES.iter().position(|t| *t == type_name) {
+                self.metrics.outputs[i].increment(1);
+                self.status.counters.outputs[i].fetch_add(1, Ordering::Relaxed);
+            }
+            if event.ts < timer_before {
+                self.metrics.fire_lateness.record((emitted_at - event.ts) as f64 / 1000.0);
+            }
+            let payload = serde_json::to_vec(&event.to_json(Some(emitted_at))).unwrap_or_default();
+            self.send(Outgoing {
+                topic: topic_index(event.payload.topic()),
+                key: Some(event.key().into_bytes()),
+                payload: Some(payload),
+                headers: None,
+                token,
+            });
+        }
+        self.out = out;
+    }
+
+    fn send(&mut self, record: Outgoing) {
+        if !self.pending.is_empty() {
+            self.pending.push_back(record);
+        } else if let Some(record) = self.try_send(record) {
+            self.pending.push_back(record);
+        }
+    }
+
+    /// Hands a record to the producer; gives it back when the producer's queue is full.
+    fn try_send(&mut self, record: Outgoing) -> Option<Outgoing> {
+        let topic = &self.topics.outputs[record.topic as usize];
+        let mut base: BaseRecord<'_, [u8], [u8], Box<Token>> = BaseRecord::with_opaque_to(topic, Box::new(record.token));
+        if let Some(key) = &record.key {
+            base = base.key(key.as_slice());
+        }
+        if let Some(payload) = &record.payload {
+            base = base.payload(payload.as_slice());
+        }
+        if let Some(headers) = &record.headers {
+            base = base.headers(headers.clone());
+        }
+        match self.producer.send(base) {
+            Ok(()) => None,
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Some(record),
+            Err((error, _)) => {
+                tracing::warn!(topic = %topic, %error, "produce refused; retrying");
+                self.metrics.retries.increment(1);
+                self.retries.push_back((Instant::now() + RETRY_BACKOFF, record));
+                None
+            }
+        }
+    }
+
+    /// Sends what waited for room in the producer queue, and the retries that are due.
+    fn flush_pending(&mut self, now: Instant) {
+        while self.retries.front().is_some_and(|(due, _)| *due <= now) {
+            if let Some((_, record)) = self.retries.pop_front() {
+                self.pending.push_back(record);
+            }
+        }
+        while let Some(record) = self.pending.pop_front() {
+            if let Some(record) = self.try_send(record) {
+                self.pending.push_front(record);
+                break;
+            }
+        }
+    }
+
+    fn on_failed(&mut self, token: Token, message: OwnedMessage, error: KafkaError) {
+        if !self.parts.iter().any(|p| p.epoch == token.epoch) {
+            // The partition moved on: its next owner reads the input again.
+            return;
+        }
+        let Some(topic) = self.topics.outputs.iter().position(|t| t == message.topic()) else { return };
+        tracing::warn!(topic = message.topic(), %error, "delivery failed; producing again");
+        self.metrics.retries.increment(1);
+        let headers = message.headers().map(|h| {
+            let mut owned = OwnedHeaders::new_with_capacity(h.count());
+            for header in h.iter() {
+                owned = owned.insert(header);
+            }
+            owned
+        });
+        let record = Outgoing {
+            topic: topic as u8,
+            key: message.key().map(<[u8]>::to_vec),
+            payload: message.payload().map(<[u8]>::to_vec),
+            headers,
+            token,
+        };
+        self.retries.push_back((Instant::now() + RETRY_BACKOFF, record));
+    }
+
+    /// Caught-up partitions follow the wall clock: fire what is due.
+    fn fire_timers(&mut self) {
+        let lateness = self.lateness();
+        let now = wall_ms();
+        for pi in 0..self.parts.len() {
+            if !self.pending.is_empty() {
+                return;
+            }
+            let part = &mut self.parts[pi];
+            if part.revoking || !is_caught_up(&self.watermark, &self.consumer, part) {
+                continue;
+            }
+            part.clock.advance_to(now);
+            let Some(horizon) = part.clock.horizon(lateness) else { continue };
+            if part.engine.next_deadline().is_some_and(|d| d <= horizon) {
+                part.engine.advance(horizon, &mut self.out);
+                let position = part.position.unwrap_or_default();
+                self.emit(pi, position, Millis::MAX, None);
+            }
+        }
+    }
+
+    /// Commits the acknowledged prefix of every partition that moved.
+    fn commit(&mut self) {
+        let mut offsets = Vec::new();
+        for part in &mut self.parts {
+            if part.revoking {
+                continue;
+            }
+            if let Some(offset) = part.tracker.committable() {
+                offsets.push((part.partition, offset));
+                part.tracker.mark_committed(offset);
+            }
+        }
+        if let Err(error) = consumer::commit(&self.consumer, &self.topics.input, &offsets, CommitMode::Async) {
+            tracing::debug!(%error, "commit failed");
+        }
+    }
+
+    /// Finishes the revokes whose partitions are done or whose deadline passed.
+    fn check_revokes(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.revoking.len() {
+            let done = self.revoking[i]
+                .partitions
+                .iter()
+                .all(|p| self.parts.iter().find(|part| part.partition == *p).is_none_or(|part| part.tracker.is_idle()));
+            if !done && now < self.revoking[i].deadline {
+                i += 1;
+                continue;
+            }
+            let revoke = self.revoking.swap_remove(i);
+            let mut offsets = Vec::new();
+            let mut epochs = Vec::new();
+            for partition in &revoke.partitions {
+                let Some(index) = self.parts.iter().position(|p| p.partition == *partition) else { continue };
+                let part = self.parts.swap_remove(index);
+                if !part.tracker.is_idle() {
+                    tracing::warn!(
+                        partition,
+                        in_flight = part.tracker.in_flight(),
+                        "revoke deadline passed with outputs unacknowledged; their inputs stay uncommitted"
+                    );
+                }
+                if let Some(offset) = part.tracker.acked_position() {
+                    offsets.push((part.partition, offset));
+                }
+                part.lag.set(0.0);
+                epochs.push(part.epoch);
+                tracing::info!(shard = self.id, partition, tickets = part.engine.ticket_count(), "partition released");
+            }
+            self.pending.retain(|r| !epochs.contains(&r.token.epoch));
+            self.retries.retain(|(_, r)| !epochs.contains(&r.token.epoch));
+            let _ = revoke.reply.send(offsets);
+            if revoke.stop_after {
+                self.stopping = true;
+            }
+        }
+    }
+
+    /// Housekeeping: gauges, lag, partitions still to locate.
+    fn tick(&mut self) {
+        let (mut tickets, mut timers) = (0usize, 0usize);
+        // At most one broker query per tick, so that an unreachable broker cannot stall the loop.
+        let mut located = false;
+        for part in &mut self.parts {
+            if !located && (part.position.is_none() || part.high.is_none()) {
+                locate(&self.consumer, &self.topics.input, self.reset_to_end, part);
+                located = true;
+            }
+            if let Some(high) = self.watermark.high(&self.consumer, part.partition) {
+                part.high = Some(part.high.map_or(high, |h| h.max(high)));
+            }
+            if let (Some(position), Some(high)) = (part.position, part.high) {
+                part.lag.set((high - position).max(0) as f64);
+            }
+            tickets += part.engine.ticket_count();
+            timers += part.engine.armed_timers();
+        }
+        self.metrics.tickets.set(tickets as f64);
+        self.metrics.timers.set(timers as f64);
+        self.status.set_shard_gauges(self.id as usize, tickets as u64, timers as u64);
+    }
+}
+
+/// Asks the broker where a partition starts and ends (once; retried on the tick).
+fn locate(consumer: &Consumer, topic: &str, reset_to_end: bool, part: &mut Part) {
+    match consumer::start_and_end(consumer, topic, part.partition, reset_to_end, QUERY_TIMEOUT) {
+        Ok((start, high)) => {
+            part.position = Some(part.position.map_or(start, |p| p.max(start)));
+            part.high = Some(part.high.map_or(high, |h| h.max(high)));
+        }
+        Err(error) => tracing::warn!(partition = part.partition, %error, "could not read the partition's offsets"),
+    }
+}
+
+/// Whether the partition's position has reached the broker's high watermark (refreshing the
+/// watermark librdkafka last saw once the known one is reached).
+fn is_caught_up(watermark: &CachedWatermark, consumer: &Consumer, part: &mut Part) -> bool {
+    let Some(position) = part.position else { return false };
+    if part.high.is_some_and(|h| position < h) {
+        return false;
+    }
+    if let Some(high) = watermark.high(consumer, part.partition) {
+        part.high = Some(part.high.map_or(high, |h| h.max(high)));
+    }
+    part.high.is_some_and(|h| position >= h)
+}

@@ -1,0 +1,148 @@
+//! Every metric the daemon exports, named in one place (DESIGN.md "Operations conventions"):
+//! prefix `slad_`, base units, counters end in `_total`, histograms with explicit buckets, and
+//! labels from a small fixed set (never a ticket, agent or tenant id).
+//!
+//! The recorder is process-wide: [`install`] builds it once and returns the handle that
+//! `/metrics` renders.
+
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_util::MetricKindMask;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Input records read from Kafka (every record, whatever became of it).
+pub const EVENTS_CONSUMED: &str = "slad_events_consumed_total";
+/// Input records sent to the dead-letter topic, by `reason` (EVENTS.md section 6).
+pub const EVENTS_REJECTED: &str = "slad_events_rejected_total";
+/// Inputs skipped because their `event_id` was already applied.
+pub const EVENTS_DUPLICATE: &str = "slad_events_duplicate_total";
+/// Inputs whose record timestamp was more than `allowed_lateness` behind the arrival clock.
+pub const EVENTS_LATE: &str = "slad_events_late_total";
+/// Output events handed to the producer, by `type`.
+pub const OUTPUTS: &str = "slad_outputs_total";
+/// Outputs and dead letters produced again after a delivery failure.
+pub const PRODUCE_RETRIES: &str = "slad_produce_retries_total";
+/// Tickets held, by `shard`.
+pub const TICKETS: &str = "slad_tickets";
+/// Armed timers, by `shard`.
+pub const TIMERS_ARMED: &str = "slad_timers_armed";
+/// Wall-clock emission time minus the logical `ts` of timer-fired outputs.
+pub const FIRE_LATENESS: &str = "slad_fire_lateness_seconds";
+/// Time to apply one input to the engine (decoding included).
+pub const APPLY_DURATION: &str = "slad_apply_duration_seconds";
+/// Messages between the consumer's position and the high watermark, by `partition`.
+pub const CONSUMER_LAG: &str = "slad_consumer_lag";
+/// Messages in the producer's queue, not yet acknowledged by the broker.
+pub const PRODUCER_QUEUE_DEPTH: &str = "slad_producer_queue_depth";
+/// Partition assignments received from the consumer group.
+pub const REBALANCES: &str = "slad_rebalances_total";
+/// Partitions owned by this process.
+pub const PARTITIONS_ASSIGNED: &str = "slad_partitions_assigned";
+/// Configuration reloads, by `result` (`ok` or `error`).
+pub const CONFIG_RELOADS: &str = "slad_config_reloads_total";
+/// Always 1, with the `version` label.
+pub const BUILD_INFO: &str = "slad_build_info";
+
+/// Buckets of [`APPLY_DURATION`], seconds.
+pub const APPLY_BUCKETS: &[f64] =
+    &[0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1];
+
+/// Offsets added to `allowed_lateness` for the buckets of [`FIRE_LATENESS`], seconds: a timer
+/// fires once the arrival clock minus the lateness passes its due instant, so the interesting
+/// resolution is just above the lateness.
+const FIRE_OFFSETS: &[f64] = &[0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0];
+
+/// Buckets of [`FIRE_LATENESS`] for a given `allowed_lateness`: a coarse scale below it and
+/// fine steps just above it, then minutes and hours for backfills.
+pub fn fire_lateness_buckets(allowed_lateness_ms: i64) -> Vec<f64> {
+    let lateness = allowed_lateness_ms.max(0) as f64 / 1000.0;
+    let mut buckets: Vec<f64> = [0.001, 0.01, 0.1, 0.5, 1.0].into_iter().filter(|b| *b < lateness).collect();
+    buckets.push(lateness);
+    buckets.extend(FIRE_OFFSETS.iter().map(|o| lateness + o));
+    buckets.extend([300.0, 3600.0, 86_400.0]);
+    buckets.sort_by(f64::total_cmp);
+    buckets.dedup();
+    buckets
+}
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder (once; later calls return the first handle) and describes
+/// every metric. `allowed_lateness_ms` places the fire-lateness buckets.
+pub fn install(allowed_lateness_ms: i64) -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(APPLY_DURATION.into()), APPLY_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(FIRE_LATENESS.into()),
+                        &fire_lateness_buckets(allowed_lateness_ms),
+                    )
+                })
+                .expect("bucket lists are not empty")
+                // Per-partition lag of a partition that moved to another process disappears.
+                .idle_timeout(MetricKindMask::GAUGE, Some(Duration::from_secs(60)));
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed: /metrics will be empty");
+            }
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    describe_counter!(EVENTS_CONSUMED, Unit::Count, "Input records read from Kafka.");
+    describe_counter!(EVENTS_REJECTED, Unit::Count, "Input records rejected and sent to the dead-letter topic.");
+    describe_counter!(EVENTS_DUPLICATE, Unit::Count, "Inputs skipped because their event_id was already applied.");
+    describe_counter!(EVENTS_LATE, Unit::Count, "Inputs read more than allowed_lateness behind the arrival clock.");
+    describe_counter!(OUTPUTS, Unit::Count, "Output events handed to the producer.");
+    describe_counter!(PRODUCE_RETRIES, Unit::Count, "Records produced again after a delivery failure.");
+    describe_gauge!(TICKETS, Unit::Count, "Tickets held in memory.");
+    describe_gauge!(TIMERS_ARMED, Unit::Count, "Armed SLA and routing timers.");
+    describe_histogram!(FIRE_LATENESS, Unit::Seconds, "Emission wall time minus due time of timer-fired outputs.");
+    describe_histogram!(APPLY_DURATION, Unit::Seconds, "Time to decode and apply one input.");
+    describe_gauge!(CONSUMER_LAG, Unit::Count, "Messages between the consumer position and the high watermark.");
+    describe_gauge!(PRODUCER_QUEUE_DEPTH, Unit::Count, "Records in the producer queue not yet acknowledged.");
+    describe_counter!(REBALANCES, Unit::Count, "Partition assignments received from the consumer group.");
+    describe_gauge!(PARTITIONS_ASSIGNED, Unit::Count, "Input partitions owned by this process.");
+    describe_counter!(CONFIG_RELOADS, Unit::Count, "Configuration reloads by result.");
+    describe_gauge!(BUILD_INFO, Unit::Count, "Always 1; the version label names the build.");
+}
+
+/// Housekeeping of the recorder (histogram buckets, idle series); call every few seconds.
+pub fn upkeep() {
+    if let Some(handle) = HANDLE.get() {
+        handle.run_upkeep();
+    }
+}
+
+/// The installed recorder's handle, if any.
+pub fn handle() -> Option<PrometheusHandle> {
+    HANDLE.get().cloned()
+}
+
+/// Sets `slad_build_info{version}` to 1 (again: gauges not set for a minute are dropped).
+pub fn set_build_info() {
+    metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fire_lateness_buckets_are_sorted_and_start_fine_above_the_lateness() {
+        let b = fire_lateness_buckets(2000);
+        assert!(b.windows(2).all(|w| w[0] < w[1]), "{b:?}");
+        assert!(b.contains(&2.0) && b.contains(&2.001) && b.contains(&2.1));
+        assert_eq!(b[0], 0.001);
+        let zero = fire_lateness_buckets(0);
+        assert_eq!(zero[0], 0.0);
+        assert!(zero.windows(2).all(|w| w[0] < w[1]), "{zero:?}");
+    }
+}

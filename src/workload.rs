@@ -1,0 +1,172 @@
+//! A deterministic synthetic input stream: a realistic mix of ticket, agent and contact events
+//! over several tenants, for benchmarks, fuzzing seeds and `slad simulate` timing runs.
+//!
+//! The mix, per 100 events: ~20 `ticket.created`, ~30 replies (agent and customer), ~25 status
+//! changes (pending, open, solved, closed), ~10 `ticket.updated`, ~10 agent events, ~5 contact
+//! steps. Every line is a valid input; tickets are closed so the open set stays bounded.
+
+use crate::time::format_rfc3339;
+use std::collections::VecDeque;
+
+/// SplitMix64: small, fast and reproducible across platforms.
+#[derive(Debug, Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Generates input lines.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    rng: Rng,
+    tenants: usize,
+    now_ms: i64,
+    seq: u64,
+    /// Open tickets per tenant, oldest first.
+    open: Vec<VecDeque<u64>>,
+    agents_per_tenant: u64,
+    max_open_per_tenant: usize,
+}
+
+const PRIORITIES: [&str; 4] = ["urgent", "high", "normal", "low"];
+const SKILLS: [&str; 6] = ["billing", "french", "german", "hardware", "network", "refunds"];
+
+impl Workload {
+    /// `tenants` tenants starting at `start_ms`, with a bounded number of open tickets each.
+    pub fn new(seed: u64, tenants: usize, start_ms: i64) -> Workload {
+        Workload {
+            rng: Rng(seed),
+            tenants: tenants.max(1),
+            now_ms: start_ms,
+            seq: 0,
+            open: vec![VecDeque::new(); tenants.max(1)],
+            agents_per_tenant: 50,
+            max_open_per_tenant: 50_000,
+        }
+    }
+
+    /// Bounds the open tickets kept per tenant (the oldest are closed beyond it).
+    pub fn max_open_per_tenant(mut self, n: usize) -> Workload {
+        self.max_open_per_tenant = n.max(1);
+        self
+    }
+
+    fn envelope(&mut self, kind: &str, tenant: usize) -> String {
+        self.seq += 1;
+        format!(
+            r#"{{"type":"{kind}","event_id":"ev-{}","tenant":"tenant-{tenant}","ts":"{}""#,
+            self.seq,
+            format_rfc3339(self.now_ms)
+        )
+    }
+
+    /// The next input line (no trailing newline).
+    pub fn next_line(&mut self) -> String {
+        self.now_ms += 1 + self.rng.below(200) as i64;
+        let tenant = self.rng.below(self.tenants as u64) as usize;
+        if self.seq < self.tenants as u64 * self.agents_per_tenant {
+            // Warm-up: every tenant gets its agents first, available.
+            let n = self.seq / self.tenants as u64;
+            let tenant = (self.seq % self.tenants as u64) as usize;
+            let head = self.envelope("agent.upserted", tenant);
+            let skill = SKILLS[(n % SKILLS.len() as u64) as usize];
+            return format!(
+                r#"{head},"agent_id":"agent-{n}","skills":[{{"name":"{skill}","level":{}}}],"capacity":{{"*":{}}},"supervisor_id":"lead-{}"}}"#,
+                1 + n % 5,
+                2 + n % 4,
+                n % 5
+            );
+        }
+        let roll = self.rng.below(100);
+        let open_len = self.open[tenant].len();
+        if open_len == 0 || roll < 20 || (open_len < 10 && roll < 50) {
+            return self.created(tenant);
+        }
+        let pick = self.rng.below(open_len as u64) as usize;
+        let ticket = self.open[tenant][pick];
+        let head;
+        match roll {
+            20..=39 => {
+                head = self.envelope("ticket.agent_replied", tenant);
+                format!(r#"{head},"ticket_id":"T{ticket}","agent_id":"agent-{}"}}"#, self.rng.below(self.agents_per_tenant))
+            }
+            40..=49 => {
+                head = self.envelope("ticket.customer_replied", tenant);
+                format!(r#"{head},"ticket_id":"T{ticket}"}}"#)
+            }
+            50..=59 => {
+                let status = ["pending", "open", "on_hold", "open"][self.rng.below(4) as usize];
+                head = self.envelope("ticket.status_changed", tenant);
+                format!(r#"{head},"ticket_id":"T{ticket}","status":"{status}"}}"#)
+            }
+            60..=74 => {
+                self.open[tenant].remove(pick);
+                let status = if roll < 68 { "solved" } else { "closed" };
+                if status == "solved" {
+                    // Solved tickets are closed a little later.
+                    self.open[tenant].push_back(ticket);
+                }
+                head = self.envelope("ticket.status_changed", tenant);
+                format!(r#"{head},"ticket_id":"T{ticket}","status":"{status}"}}"#)
+            }
+            75..=84 => {
+                let priority = PRIORITIES[self.rng.below(4) as usize];
+                head = self.envelope("ticket.updated", tenant);
+                format!(r#"{head},"ticket_id":"T{ticket}","priority":"{priority}","context":{{"plan":"gold"}}}}"#)
+            }
+            85..=94 => {
+                let agent = self.rng.below(self.agents_per_tenant);
+                let status = ["available", "busy", "available", "away"][self.rng.below(4) as usize];
+                head = self.envelope("agent.status_changed", tenant);
+                format!(r#"{head},"agent_id":"agent-{agent}","status":"{status}"}}"#)
+            }
+            _ => {
+                let customer = self.rng.below(1_000);
+                let step = ["helpbox", "faq", "form", "chat"][self.rng.below(4) as usize];
+                head = self.envelope("contact.step", tenant);
+                format!(r#"{head},"customer_id":"C{customer}","step":"{step}","outcome":"unresolved"}}"#)
+            }
+        }
+    }
+
+    fn created(&mut self, tenant: usize) -> String {
+        let id = self.seq + 1;
+        if self.open[tenant].len() >= self.max_open_per_tenant {
+            let oldest = self.open[tenant].pop_front().expect("non-empty");
+            let head = self.envelope("ticket.status_changed", tenant);
+            return format!(r#"{head},"ticket_id":"T{oldest}","status":"closed"}}"#);
+        }
+        self.open[tenant].push_back(id);
+        let priority = PRIORITIES[self.rng.below(4) as usize];
+        let skill = SKILLS[self.rng.below(SKILLS.len() as u64) as usize];
+        let tier = if self.rng.below(10) == 0 { "vip" } else { "standard" };
+        let customer = self.rng.below(1_000);
+        let head = self.envelope("ticket.created", tenant);
+        format!(
+            r#"{head},"ticket_id":"T{id}","priority":"{priority}","customer_id":"C{customer}","customer_tier":"{tier}","skills":[{{"name":"{skill}","min_level":2}}],"context":{{"source":"web"}}}}"#
+        )
+    }
+
+    /// The virtual time of the last line produced.
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+}
+
+impl Iterator for Workload {
+    type Item = String;
+    fn next(&mut self) -> Option<String> {
+        Some(self.next_line())
+    }
+}
