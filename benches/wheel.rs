@@ -110,7 +110,7 @@ impl Timers for Wheel<u64> {
     fn expire(&mut self, after: u64, max: usize) -> usize {
         let mut fired = 0;
         while fired < max {
-            match self.poll(START + after) {
+            match self.poll(START.saturating_add(after)) {
                 Some(e) => {
                     black_box(e);
                     fired += 1;
@@ -169,7 +169,7 @@ impl Timers for LazyHeap {
         let mut fired = 0;
         while fired < max {
             match self.heap.peek() {
-                Some(&Reverse((deadline, id))) if deadline <= START + after => {
+                Some(&Reverse((deadline, id))) if deadline <= START.saturating_add(after) => {
                     self.heap.pop();
                     if std::mem::replace(&mut self.live[id as usize], false) {
                         black_box(self.values[id as usize]);

@@ -2,9 +2,10 @@
 //! the breach), `notify`, `fallback`, `channel`, and on the last level only
 //! `repeat_every` with `repeat`.
 //!
-//! Every level's `after` counts from the breach, so the levels need not be written in
-//! increasing order: a decreasing `after` is accepted and the levels still fire in the
-//! order written, each once (the engine arms level `n + 1` only after level `n`).
+//! Every level's `after` counts from the breach. The contract does not ask for increasing
+//! values, so a decreasing `after` is accepted: levels fire in the order written, each
+//! once, and a level whose `after` is already past when the previous one fires fires at
+//! that same instant, right after it.
 
 use super::calendars::{Calendars, Lookup, ALWAYS_OPEN};
 use super::error::Errors;
@@ -19,6 +20,8 @@ pub(super) const DEFAULT_CHANNEL: &str = "email";
 
 /// One parsed `[[ladder]]`.
 pub(super) struct LadderEntry {
+    /// The entry's index among the `[[ladder]]` entries.
+    pub index: usize,
     pub name: String,
     /// The ladder's own `calendar` as written, if any.
     pub own_calendar: Option<String>,
@@ -49,7 +52,7 @@ impl Ladders {
 pub(super) fn ladders(root: &Node<'_>, calendars: &Calendars, errors: &mut Errors) -> Ladders {
     let mut ladders = Ladders::default();
     let mut first_at: BTreeMap<String, String> = BTreeMap::new();
-    for node in root.tables(errors, "ladder") {
+    for (index, node) in root.tables(errors, "ladder").into_iter().enumerate() {
         let before = errors.len();
         node.deny_unknown(errors, &["name", "calendar", "level"]);
         let name = node.required_string(errors, "name");
@@ -59,6 +62,7 @@ pub(super) fn ladders(root: &Node<'_>, calendars: &Calendars, errors: &mut Error
             }
         }
         let own_calendar = node.non_empty_string(errors, "calendar");
+        let mut unknown_calendar = false;
         let calendar = own_calendar.and_then(|cal| match calendars.get(cal) {
             Lookup::Found(calendar) => Some(calendar),
             Lookup::Broken => None,
@@ -67,12 +71,13 @@ pub(super) fn ladders(root: &Node<'_>, calendars: &Calendars, errors: &mut Error
                     node.path_of("calendar"),
                     format!("unknown calendar {cal:?} (defined: {})", calendars.names()),
                 );
+                unknown_calendar = true;
                 None
             }
         });
         let mut day_keys = Vec::new();
         let levels = levels(&node, errors, &mut day_keys);
-        if let Some(cal) = own_calendar.filter(|c| *c != ALWAYS_OPEN) {
+        if let Some(cal) = own_calendar.filter(|c| *c != ALWAYS_OPEN && !unknown_calendar) {
             for key in &day_keys {
                 errors.push(
                     key.clone(),
@@ -93,7 +98,13 @@ pub(super) fn ladders(root: &Node<'_>, calendars: &Calendars, errors: &mut Error
         let ladder = valid.then(|| Arc::new(Ladder { name: name.to_owned(), calendar, levels }));
         ladders.by_name.insert(
             name.to_owned(),
-            LadderEntry { name: name.to_owned(), own_calendar: own_calendar.map(str::to_owned), day_keys, ladder },
+            LadderEntry {
+                index,
+                name: name.to_owned(),
+                own_calendar: own_calendar.map(str::to_owned),
+                day_keys,
+                ladder,
+            },
         );
     }
     ladders
@@ -176,7 +187,9 @@ fn repeat(level: &Node<'_>, is_last: bool, errors: &mut Errors, day_keys: &mut V
 /// (`users`: ladder name -> the policies on a calendar other than `24x7`, as
 /// `(policy name, calendar name)`).
 pub(super) fn check_day_units(ladders: &Ladders, users: &BTreeMap<String, Vec<(String, String)>>, errors: &mut Errors) {
-    for entry in ladders.by_name.values() {
+    let mut entries: Vec<&LadderEntry> = ladders.by_name.values().collect();
+    entries.sort_by_key(|entry| entry.index);
+    for entry in entries {
         if entry.own_calendar.is_some() || entry.day_keys.is_empty() {
             continue;
         }

@@ -5,7 +5,7 @@ use super::calendars::{Calendars, Lookup, ALWAYS_OPEN};
 use super::error::Errors;
 use super::ladders::{Ladders, DEFAULT_CHANNEL};
 use super::recipients::recipients;
-use super::walk::Node;
+use super::walk::{index_path, type_name, Node};
 use crate::contract::{Metric, Priority, Status, StatusSet};
 use crate::engine::rules::{MetricRules, Policy, PolicyMatch};
 use std::collections::BTreeMap;
@@ -140,12 +140,11 @@ fn warn_at(node: &Node<'_>, errors: &mut Errors) -> Vec<u8> {
     let path = node.path_of("warn_at");
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let at = super::walk::index_path(&path, i);
+        let at = index_path(&path, i);
         match item {
             toml::Value::Integer(p) if (1..=99).contains(p) => out.push(*p as u8),
             toml::Value::Integer(p) => errors.push(at, format!("a warning percentage must be in 1..=99, found {p}")),
-            other => errors
-                .push(at, format!("expected an integer percentage in 1..=99, found {}", super::walk::type_name(other))),
+            other => errors.push(at, format!("expected an integer percentage in 1..=99, found {}", type_name(other))),
         }
     }
     out.sort_unstable();

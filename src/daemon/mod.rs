@@ -535,7 +535,7 @@ impl Control {
             if let Some(interval) = watchdog {
                 if now >= next_watchdog {
                     next_watchdog = now + interval / 4;
-                    let age_ms = crate::daemon::shard::wall_ms().max(0) as u64 - self.status.oldest_heartbeat().min(u64::MAX);
+                    let age_ms = (crate::daemon::shard::wall_ms().max(0) as u64).saturating_sub(self.status.oldest_heartbeat());
                     if age_ms < (interval.as_millis() as u64 / 2).max(2_000) {
                         systemd::watchdog();
                     } else {

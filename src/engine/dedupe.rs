@@ -33,10 +33,6 @@ impl RecentIds {
         self.order.push_back((ts, id.to_owned()));
     }
 
-    pub fn remove(&mut self, id: &str) {
-        self.at.remove(id);
-    }
-
     /// Drops ids that can no longer match: remembered more than `window` before `latest`.
     pub fn evict(&mut self, latest: Millis, window: i64) {
         while let Some((ts, _)) = self.order.front() {
@@ -50,10 +46,12 @@ impl RecentIds {
         }
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.at.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.at.is_empty()
     }

@@ -67,8 +67,4 @@ impl Journeys {
             }
         }
     }
-
-    pub fn customers(&self) -> usize {
-        self.by_customer.len()
-    }
 }

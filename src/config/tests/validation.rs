@@ -41,7 +41,11 @@ fn unknown_keys_in_sections() {
 
 #[test]
 fn unknown_keys_in_entries() {
-    single_error(&format!("{OFFICE}zone = \"UTC\"\n"), "calendar[0].zone", "unknown key");
+    single_error(
+        "[[calendar]]\nname = \"c\"\ntimezone = \"UTC\"\nzone = \"UTC\"\nweek = { mon = [\"09:00-10:00\"] }\n",
+        "calendar[0].zone",
+        "unknown key",
+    );
     single_error(&format!("{OFFICE}monday = [\"09:00-10:00\"]\n"), "calendar[0].week.monday", "unknown key");
     paths(
         r#"
@@ -144,7 +148,11 @@ fn kafka_properties() {
         "expected a string",
     );
     single_error("[kafka.properties]\nssl.ca = [\"a\"]\n", "kafka.properties.ssl.ca", "expected a string");
-    single_error("[kafka.properties]\n\"ssl.ca\" = \"a\"\nssl.ca = \"b\"\n", "kafka.properties.ssl.ca", "set twice");
+    single_error(
+        "[kafka.properties]\n\"ssl.ca\" = \"a\"\nssl.ca = \"b\"\n",
+        "kafka.properties.\"ssl.ca\"",
+        "set twice",
+    );
 }
 
 #[test]
@@ -243,11 +251,11 @@ tue = ["09:00-24:01", "25:00-26:00", "09:00", "09h00-10h00", "00:00-24:00", 9]
             "calendar[0].week.mon[3]",
             "calendar[0].week.mon[4]",
             "calendar[0].week.mon[5]",
+            "calendar[0].week.tue[5]",
             "calendar[0].week.tue[0]",
             "calendar[0].week.tue[1]",
             "calendar[0].week.tue[2]",
             "calendar[0].week.tue[3]",
-            "calendar[0].week.tue[5]",
         ],
         "{errors}"
     );
@@ -448,7 +456,9 @@ name = "p"
 warn_notify = ["assignee", "supervisor^0", "supervisor^", "supervisor^x", "supervisor^-1", "group:", "agent:", "role:", "boss", "Assignee", "group: l1", "team:x", "supervisor^99999999999", 3]
 "#,
     );
-    let expected: Vec<String> = (1..=13).map(|i| format!("policy[0].warn_notify[{i}]")).collect();
+    // The item of the wrong type is reported first, then the bad specs in order.
+    let mut expected: Vec<String> = vec!["policy[0].warn_notify[13]".to_owned()];
+    expected.extend((1..=12).map(|i| format!("policy[0].warn_notify[{i}]")));
     assert_eq!(errors.paths(), expected, "{errors}");
     assert!(errors.at("policy[0].warn_notify[1]").unwrap().message.contains(">= 1"));
     assert!(errors.at("policy[0].warn_notify[5]").unwrap().message.contains("group name is empty"));
@@ -569,6 +579,33 @@ fn days_in_ladders_on_the_policy_calendar() {
     assert!(message.contains("policy \"b\"") && !message.contains("policy \"a\""), "{message}");
 }
 
+#[test]
+fn days_in_ladders_reported_in_file_order_without_cascades() {
+    let errors = errors(&format!(
+        r#"{OFFICE}
+[[ladder]]
+name = "z"
+level = [{{ after = "1d" }}]
+[[ladder]]
+name = "a"
+level = [{{ after = "2d" }}]
+[[ladder]]
+name = "m"
+calendar = "nowhere"
+level = [{{ after = "3d" }}]
+[[policy]]
+name = "p"
+calendar = "office"
+ladder = {{ first_response = "a", resolution = "z" }}
+"#
+    ));
+    assert_eq!(
+        errors.paths(),
+        ["ladder[2].calendar", "ladder[0].level[0].after", "ladder[1].level[0].after"],
+        "{errors}"
+    );
+}
+
 // ---- routing ----
 
 #[test]
@@ -676,17 +713,17 @@ extra = true
 
 #[test]
 fn syntax_error_names_line_and_column() {
-    let errors = errors("[engine]\nshards = 2\nmax_event_bytes = = 3\n");
-    assert_eq!(errors.0.len(), 1);
-    let message = &errors.0[0].message;
-    assert!(errors.0[0].path.is_empty());
+    let found = errors("[engine]\nshards = 2\nmax_event_bytes = = 3\n");
+    assert_eq!(found.0.len(), 1);
+    let message = &found.0[0].message;
+    assert!(found.0[0].path.is_empty());
     assert!(message.contains("line 3, column"), "{message}");
-    assert!(!errors.to_string().contains('\n'), "one line: {errors}");
-    let errors = errors("[[policy]]\nname = \"p\"\n[[policy]\n");
-    assert!(errors.0[0].message.contains("line 3"), "{}", errors.0[0].message);
+    assert!(!found.to_string().contains('\n'), "one line: {found}");
+    let found = errors("[[policy]]\nname = \"p\"\n[[policy]\n");
+    assert!(found.0[0].message.contains("line 3"), "{}", found.0[0].message);
     // A key defined twice is a TOML error too.
-    let errors = errors("[engine]\nshards = 2\nshards = 3\n");
-    assert!(errors.0[0].message.contains("line 3"), "{}", errors.0[0].message);
+    let found = errors("[engine]\nshards = 2\nshards = 3\n");
+    assert!(found.0[0].message.contains("line 3"), "{}", found.0[0].message);
 }
 
 #[test]

@@ -7,8 +7,8 @@
 //! - `stale` counts items known to be stale (lazily deleted); it never exceeds the heap's
 //!   length, and the heap is purged when stale items outnumber live ones (plus a slack).
 
-use super::list::Ref;
 use super::slab::Slab;
+use super::slot::Ref;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 

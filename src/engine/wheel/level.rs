@@ -8,11 +8,10 @@
 //!
 //! Invariants, for a level `l` of a wheel at position `pos`:
 //! - bit `s` of `occupied` is set iff slot `s` holds at least one ref (live or stale);
-//! - `refs` is the number of refs in all slots; `stale[s]` is at most the slot's length and
-//!   counts refs known to be stale;
+//! - `refs` is the number of refs in all slots;
 //! - every occupied slot is at or after digit `l` of `pos`, strictly after it for `l >= 1`.
 
-use super::list::{Pool, Ref, RefList};
+use super::slot::{Ref, Slot};
 
 /// Levels of the wheel.
 pub(super) const LEVELS: usize = 11;
@@ -48,12 +47,6 @@ pub(super) fn slot_width(level: usize) -> u64 {
     1 << (level as u32 * BITS)
 }
 
-#[derive(Clone, Copy, Default)]
-struct Slot {
-    list: RefList,
-    stale: u32,
-}
-
 pub(super) struct Level {
     occupied: u64,
     refs: usize,
@@ -62,7 +55,7 @@ pub(super) struct Level {
 
 impl Level {
     pub fn new() -> Level {
-        Level { occupied: 0, refs: 0, slots: [Slot::default(); SLOTS] }
+        Level { occupied: 0, refs: 0, slots: std::array::from_fn(|_| Slot::default()) }
     }
 
     pub fn occupied(&self) -> u64 {
@@ -78,6 +71,11 @@ impl Level {
         self.refs
     }
 
+    /// Bytes reserved by the slots' buffers.
+    pub fn bytes(&self) -> usize {
+        self.slots.iter().map(Slot::bytes).sum()
+    }
+
     /// The first occupied slot.
     #[inline]
     pub fn first_slot(&self) -> Option<usize> {
@@ -85,91 +83,97 @@ impl Level {
     }
 
     #[inline]
-    pub fn push(&mut self, pool: &mut Pool, slot: usize, r: Ref) {
-        self.slots[slot].list.push(pool, r);
+    pub fn push(&mut self, slot: usize, r: Ref) {
+        self.slots[slot].push(r);
         self.occupied |= 1 << slot;
         self.refs += 1;
     }
 
     /// The ref at the front of `slot`.
-    pub fn front(&self, pool: &Pool, slot: usize) -> Option<Ref> {
-        self.slots[slot].list.front(pool)
+    pub fn front(&self, slot: usize) -> Option<Ref> {
+        self.slots[slot].front()
     }
 
     /// Removes the ref at the front of `slot`; `stale` says it was a stale one.
     #[inline]
-    pub fn pop(&mut self, pool: &mut Pool, slot: usize, stale: bool) -> Option<Ref> {
+    pub fn pop(&mut self, slot: usize, stale: bool) -> Option<Ref> {
         let s = &mut self.slots[slot];
-        let r = s.list.pop(pool)?;
+        let r = s.pop(stale)?;
         self.refs -= 1;
-        if stale {
-            s.stale = s.stale.saturating_sub(1);
-        }
-        if s.list.is_empty() {
-            s.stale = 0;
+        if s.is_empty() {
             self.occupied &= !(1 << slot);
         }
         Some(r)
     }
 
-    /// Empties `slot`, returning its list.
-    pub fn take(&mut self, slot: usize) -> RefList {
-        let s = std::mem::take(&mut self.slots[slot]);
+    /// Empties `slot`, returning its refs and how many of them are stale.
+    pub fn take(&mut self, slot: usize) -> (Vec<Ref>, u32) {
+        let (refs, stale) = self.slots[slot].take();
         self.occupied &= !(1 << slot);
-        self.refs -= s.list.len();
-        s.list
+        self.refs -= refs.len();
+        (refs, stale)
     }
 
-    /// Empties `slot`, returning its list and its count of stale refs.
-    pub fn take_with_stale(&mut self, slot: usize) -> (RefList, u32) {
-        let stale = self.slots[slot].stale;
-        (self.take(slot), stale)
+    /// Gives the emptied `slot` back a buffer to reuse.
+    pub fn recycle(&mut self, slot: usize, buffer: Vec<Ref>) {
+        self.slots[slot].recycle(buffer);
     }
 
-    /// Appends `list`, of which `stale` refs are stale, to `slot`.
-    pub fn append(&mut self, pool: &mut Pool, slot: usize, list: RefList, stale: u32) {
-        if list.is_empty() {
+    /// Appends `refs`, of which `stale` are stale, to `slot`.
+    pub fn append(&mut self, slot: usize, refs: &[Ref], stale: u32) {
+        if refs.is_empty() {
             return;
         }
-        let s = &mut self.slots[slot];
-        s.list.append(pool, list);
-        s.stale = s.stale.saturating_add(stale).min(s.list.len() as u32);
-        self.refs += list.len();
+        self.slots[slot].append(refs, stale);
+        self.refs += refs.len();
         self.occupied |= 1 << slot;
     }
 
-    /// Counts one more stale ref in `slot`. Returns whether the slot should be compacted: it
-    /// now holds only stale refs, or more stale refs than live ones plus [`COMPACT_SLACK`].
+    /// Counts one more stale ref in `slot`; whether the slot should now be compacted.
     #[inline]
     pub fn note_stale(&mut self, slot: usize) -> bool {
-        let s = &mut self.slots[slot];
-        s.stale = s.stale.saturating_add(1).min(s.list.len() as u32);
-        let live = s.list.len() as u32 - s.stale;
-        live == 0 || s.stale > live.saturating_add(COMPACT_SLACK)
+        self.slots[slot].note_stale()
     }
 
-    /// Calls `f` on every (slot, list).
-    pub fn for_each_slot(&self, mut f: impl FnMut(usize, &RefList, u32)) {
+    /// Stale refs in `slot`.
+    pub fn stale(&self, slot: usize) -> u32 {
+        self.slots[slot].stale()
+    }
+
+    /// Whether every ref of `slot` is stale.
+    pub fn all_stale(&self, slot: usize) -> bool {
+        self.slots[slot].stale() as usize == self.slots[slot].len()
+    }
+
+    /// Keeps the refs of `slot` for which `keep` holds; returns how many it dropped.
+    pub fn retain(&mut self, slot: usize, keep: impl FnMut(Ref) -> bool) -> usize {
+        let dropped = self.slots[slot].retain(keep);
+        self.refs -= dropped;
+        if self.slots[slot].is_empty() {
+            self.occupied &= !(1 << slot);
+        }
+        dropped
+    }
+
+    /// Calls `f` on every occupied slot: (slot, refs, stale count).
+    pub fn for_each_slot(&self, mut f: impl FnMut(usize, &[Ref], u32)) {
         let mut bits = self.occupied;
         while bits != 0 {
             let slot = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            f(slot, &self.slots[slot].list, self.slots[slot].stale);
+            f(slot, self.slots[slot].refs(), self.slots[slot].stale());
         }
     }
 
-    /// Checks the bitmap and counts against the lists; `Err` describes the first fault.
-    pub fn check(&self, pool: &Pool) -> Result<(), String> {
+    /// Checks the bitmap and counts against the slots; `Err` describes the first fault.
+    pub fn check(&self) -> Result<(), String> {
         let mut refs = 0;
         for (slot, s) in self.slots.iter().enumerate() {
-            s.list.check(pool).map_err(|e| format!("slot {slot}: {e}"))?;
-            if (self.occupied >> slot & 1 == 1) == s.list.is_empty() {
-                return Err(format!("slot {slot}: {} refs, occupied {:064b}", s.list.len(), self.occupied));
+            s.check().map_err(|e| format!("slot {slot}: {e}"))?;
+            if (self.occupied >> slot & 1 == 1) == s.is_empty() {
+                return Err(format!("slot {slot}: {} refs, occupied {:064b}", s.len(), self.occupied));
             }
-            if s.stale as usize > s.list.len() {
-                return Err(format!("slot {slot}: {} stale of {} refs", s.stale, s.list.len()));
-            }
-            refs += s.list.len();
+            refs += s.len();
         }
         if refs != self.refs {
             return Err(format!("{refs} refs in slots, counted {}", self.refs));
@@ -177,9 +181,6 @@ impl Level {
         Ok(())
     }
 }
-
-/// Stale refs a slot may hold beyond its live ones before it is compacted.
-pub(super) const COMPACT_SLACK: u32 = 64;
 
 #[cfg(test)]
 mod tests {
@@ -245,21 +246,24 @@ mod tests {
     }
 
     #[test]
-    fn bitmap_tracks_lists() {
-        let mut pool = Pool::with_capacity(0);
+    fn bitmap_tracks_slots() {
         let mut level = Level::new();
         assert_eq!(level.first_slot(), None);
-        level.push(&mut pool, 9, Ref::new(1, 0, 0));
-        level.push(&mut pool, 3, Ref::new(2, 0, 0));
+        level.push(9, Ref::new(1, 0, 0));
+        level.push(3, Ref::new(2, 0, 0));
         assert_eq!(level.first_slot(), Some(3));
         assert_eq!(level.refs(), 2);
         assert!(level.note_stale(3));
-        assert_eq!(level.pop(&mut pool, 3, true), Some(Ref::new(2, 0, 0)));
+        assert!(level.all_stale(3));
+        assert_eq!(level.pop(3, true), Some(Ref::new(2, 0, 0)));
         assert_eq!(level.first_slot(), Some(9));
-        let list = level.take(9);
-        assert_eq!((list.len(), level.refs(), level.occupied()), (1, 0, 0));
-        level.append(&mut pool, 40, list, 0);
+        let (refs, stale) = level.take(9);
+        assert_eq!((refs.len(), stale, level.refs(), level.occupied()), (1, 0, 0, 0));
+        level.append(40, &refs, 0);
+        level.recycle(9, refs);
         assert_eq!(level.first_slot(), Some(40));
-        level.check(&pool).unwrap();
+        assert_eq!(level.retain(40, |_| false), 1);
+        assert!(level.is_empty());
+        level.check().unwrap();
     }
 }

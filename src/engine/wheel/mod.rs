@@ -9,7 +9,8 @@
 //! - [`level`]: eleven levels of 64 slots; a slot of level `l` spans `64^l` ms, and each level
 //!   keeps a `u64` bitmap of its occupied slots. Eleven levels cover all of `u64`, so there is
 //!   no overflow list and no deadline is clamped: the top level (10) takes bits 60..64.
-//! - [`list`]: a slot is a FIFO of `(index, stamp)` refs in 128-byte chunks from a shared pool.
+//! - [`slot`]: a slot is a FIFO `Vec` of 12-byte refs `(index, stamp, low 32 bits of the
+//!   deadline)` pointing into the slab.
 //! - [`heap`]: two small binary heaps for deadlines behind the wheel position (see below).
 //!
 //! # Invariants
@@ -27,7 +28,8 @@
 //! Hence `past < ahead < levels` in time, the lowest non-empty level holds the earliest slot,
 //! and nothing on the levels is earlier than `pos`. A level-`l` slot is processed when `pos`
 //! reaches its start: level 0 fires, higher levels cascade each live ref to its place relative
-//! to the new `pos` (a lower level, as the deadline is within `64^l` of the start).
+//! to the new `pos` (a lower level, as the deadline is within `64^l` of the start). Each slot
+//! counts its stale refs exactly.
 //!
 //! Order: all live refs with the same deadline are always in the same slot (or heap), since
 //! their place is a function of the deadline and `pos`. A slot only grows at its back, by
@@ -41,38 +43,45 @@
 //! At millions of timers an entry is a cache miss, and an intrusive doubly linked list would
 //! add two more (its neighbours) to every cancel, and a pointer chase (one dependent miss per
 //! timer per level) to every cascade. Instead deletion is lazy: cancel frees the entry (its
-//! stamp no longer matches the ref in the slot) and bumps the slot's stale count, a reset bumps
-//! the entry's stamp and pushes a new ref; stale refs are dropped when their slot is walked.
-//! Walking a slot reads its refs sequentially and the entries by independent loads, which
-//! the CPU overlaps. Memory stays bounded: a slot with more stale refs than live ones (plus
-//! 64) is compacted (without reading any entry if all its refs are stale), so refs number at
-//! most twice the armed timers plus a constant; the heaps are purged on the same rule.
-//! Stamps are `u32`: every `2^31` stale refs the whole wheel is compacted, so no stale ref
+//! stamp no longer matches the ref in the slot) and counts a stale ref in the slot its deadline
+//! maps to; a reset bumps the entry's stamp and pushes a new ref. Stale refs are dropped when
+//! their slot is walked. Memory stays bounded: a slot with more stale refs than live ones (plus
+//! 64) is compacted, at once and without reading any entry if all its refs are stale; so refs
+//! number at most twice the armed timers plus a constant, and the heaps are purged on the same
+//! rule. Stamps are `u32`: every `2^31` stale refs the whole wheel is compacted, so no stale ref
 //! lives long enough to meet its entry's stamp again after wrapping.
+//!
+//! # Expiry reads each entry about once
+//!
+//! A slot is an array, walked sequentially. A slot without stale refs on levels 4 and 5 is
+//! cascaded from its refs alone: its start and the 32 low bits a ref keeps give the deadline.
+//! On levels 1 to 3 (slots of up to 4.4 minutes) the entries are read, in batches whose cache
+//! misses overlap, which also keeps them in cache for the fire soon after. A timer thus costs
+//! about one uncached entry read from insertion to firing, whatever its level.
 //!
 //! # Deadlines behind `pos`
 //!
 //! A deadline before `clock` (already due) goes to the `past` heap; one in `clock..pos` (only
 //! possible after `next_deadline` ran ahead) goes to the `ahead` heap. When the `ahead` heap
-//! holds at least as many items as the refs `next_deadline` cascaded (and at least 64), the
-//! wheel rewinds `pos` to `clock`: the lower levels are spliced back into one slot (O(1) per
-//! slot) and the heap's items move onto the levels. The heaps thus stay small in steady use.
+//! holds at least as many items as there are refs on the levels `next_deadline` cascaded into
+//! (and at least 64), the wheel rewinds `pos` to `clock`: those refs move back up into one
+//! slot and the heap's items move onto the levels. The heaps thus stay small in steady use.
 //!
 //! # Memory
 //!
-//! Per armed timer, for an 8-byte `T`: a 24-byte entry plus an 8-byte ref in a chunk (8.5
-//! bytes with the chunk header), plus the caller's 8-byte handle, about 41 bytes; the levels
-//! take a fixed 11.5 KiB. See [`Wheel::bytes_per_timer`].
+//! Per armed timer, for an 8-byte `T`: a 24-byte entry and a 12-byte ref (slots grow by a
+//! quarter, so up to 15 bytes), plus the caller's 8-byte handle: 44 to 47 bytes. The levels
+//! take a fixed 22.5 KiB. See [`Wheel::bytes_per_timer`].
 
 mod heap;
 mod level;
-mod list;
 mod slab;
+mod slot;
 
 use heap::SideHeap;
-use level::{level_for, slot_for, slot_start, slot_width, Level, LEVELS, SLOTS};
-use list::{Pool, Ref, RefList, CHUNK_REFS};
+use level::{level_for, slot_for, slot_start, slot_width, Level, LEVELS};
 use slab::Slab;
+use slot::{Ref, GATHER};
 use std::fmt;
 
 /// A generation-checked reference to an armed timer. A stale handle (its timer fired or
@@ -93,9 +102,11 @@ pub struct Expired<T> {
 /// Items the `ahead` heap must hold before a rewind is considered.
 const REWIND_MIN: usize = 64;
 
-/// Levels cascaded from the refs alone when their slot holds no stale ref: a ref keeps 32 low
-/// bits of its deadline, and a level-5 slot spans `2^30` ms.
-const STREAM_LEVELS: std::ops::RangeInclusive<usize> = 3..=5;
+/// Levels whose slots are cascaded from the refs alone when they hold no stale ref. Below,
+/// slots span minutes at most: their cascades read the entries, in batches whose cache misses
+/// overlap, which brings them into cache for the fire soon after. Above, a slot spans more than
+/// the 32 deadline bits a ref keeps (a level-5 slot spans `2^30` ms).
+const LEVELS_FROM_REFS: std::ops::RangeInclusive<usize> = 4..=5;
 
 /// Stale refs between two compactions of the whole wheel (half the stamp space).
 const SWEEP_AFTER: u64 = 1 << 31;
@@ -103,7 +114,6 @@ const SWEEP_AFTER: u64 = 1 << 31;
 /// The wheel: millisecond deadlines (`u64`), values of type `T`. See the module doc.
 pub struct Wheel<T> {
     slab: Slab<T>,
-    pool: Pool,
     levels: Box<[Level; LEVELS]>,
     /// Bit `l` is set iff level `l` holds refs.
     nonempty: u16,
@@ -126,10 +136,8 @@ impl<T> Wheel<T> {
     /// An empty wheel whose clock starts at `now`, with room for `capacity` timers before it
     /// allocates.
     pub fn with_capacity(now: u64, capacity: usize) -> Self {
-        let chunks = if capacity == 0 { 0 } else { Pool::chunks_for(capacity, 2 * SLOTS) };
         Wheel {
             slab: Slab::with_capacity(capacity),
-            pool: Pool::with_capacity(chunks),
             levels: Box::new([(); LEVELS].map(|_| Level::new())),
             nonempty: 0,
             past: SideHeap::default(),
@@ -255,12 +263,12 @@ impl<T> Wheel<T> {
     }
 
     /// Bytes owned by the wheel: the wheel itself, its levels, and the capacity of its slab,
-    /// chunk pool and heaps.
+    /// slots and heaps.
     pub fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + std::mem::size_of::<[Level; LEVELS]>()
+            + self.levels.iter().map(Level::bytes).sum::<usize>()
             + self.slab.bytes()
-            + self.pool.bytes()
             + self.past.bytes()
             + self.ahead.bytes()
     }
@@ -276,7 +284,7 @@ impl<T> Wheel<T> {
     fn arm(&mut self, deadline: u64, r: Ref) {
         if deadline >= self.pos {
             let level = level_for(self.pos, deadline);
-            self.levels[level].push(&mut self.pool, slot_for(deadline, level), r);
+            self.levels[level].push(slot_for(deadline, level), r);
             self.nonempty |= 1 << level;
         } else if deadline < self.clock {
             self.past.push(deadline, r);
@@ -335,11 +343,11 @@ impl<T> Wheel<T> {
 
     /// Drops stale refs from the front of level-0 slot `slot`; whether a live one remains.
     fn front_is_live(&mut self, slot: usize) -> bool {
-        while let Some(r) = self.levels[0].front(&self.pool, slot) {
+        while let Some(r) = self.levels[0].front(slot) {
             if self.slab.is_live(r) {
                 return true;
             }
-            self.levels[0].pop(&mut self.pool, slot, true);
+            self.levels[0].pop(slot, true);
         }
         self.sync(0);
         false
@@ -347,9 +355,9 @@ impl<T> Wheel<T> {
 
     /// Fires the first live ref of level-0 slot `slot` (the slot at `pos`).
     fn fire_front(&mut self, slot: usize) -> Option<Expired<T>> {
-        while let Some(r) = self.levels[0].front(&self.pool, slot) {
+        while let Some(r) = self.levels[0].front(slot) {
             let fired = self.slab.take(r);
-            self.levels[0].pop(&mut self.pool, slot, fired.is_none());
+            self.levels[0].pop(slot, fired.is_none());
             if let Some((deadline, value)) = fired {
                 debug_assert_eq!(deadline, self.pos, "level-0 slot {slot} fired a timer due at {deadline}; {self:?}");
                 self.sync(0);
@@ -372,61 +380,63 @@ impl<T> Wheel<T> {
     /// Empties slot `slot` of level `level >= 1` (whose start `pos` has reached), moving each
     /// live ref to its place relative to `pos`; stale refs are dropped.
     ///
-    /// On levels 3 to 5, a slot without stale refs is cascaded from the refs alone (the slot's
-    /// start and the low bits of the deadline kept in the ref give the deadline), reading no
-    /// entry. Otherwise each entry is read, for its liveness and deadline; on levels 1 and 2 this
-    /// also brings the entries into cache shortly before they fire.
+    /// A slot without stale refs on [`LEVELS_FROM_REFS`] is cascaded from its refs alone (the
+    /// slot's start and the low bits kept in a ref give the deadline). Otherwise each entry is
+    /// read, in batches of [`GATHER`].
     fn cascade(&mut self, level: usize, slot: usize) {
-        let (mut list, stale) = self.levels[level].take_with_stale(slot);
+        let (refs, stale) = self.levels[level].take(slot);
         self.sync(level);
         let (pos, width) = (self.pos, slot_width(level));
-        let from_refs = stale == 0 && (STREAM_LEVELS).contains(&level);
-        while let Some((refs, n)) = list.pop_chunk(&mut self.pool) {
-            list.touch_front(&self.pool);
-            let refs = &refs[..n];
-            if from_refs {
-                for &r in refs {
-                    let deadline = pos | (r.low as u64 & (width - 1));
-                    debug_assert_eq!(self.slab.live_deadline(r), Some(deadline), "{r:?} in level {level} slot {slot}");
-                    let level = level_for(pos, deadline);
-                    self.levels[level].push(&mut self.pool, slot_for(deadline, level), r);
-                    self.nonempty |= 1 << level;
-                }
-                continue;
+        if stale == 0 && LEVELS_FROM_REFS.contains(&level) {
+            for &r in &refs {
+                let deadline = pos | (r.low as u64 & (width - 1));
+                debug_assert_eq!(self.slab.live_deadline(r), Some(deadline), "{r:?} in level {level} slot {slot}");
+                let level = level_for(pos, deadline);
+                self.levels[level].push(slot_for(deadline, level), r);
+                self.nonempty |= 1 << level;
             }
-            // Read all the chunk's entries before placing any: the loads are independent, so
-            // their cache misses overlap.
-            let mut deadlines = [None; CHUNK_REFS];
-            for (deadline, &r) in deadlines.iter_mut().zip(refs) {
-                *deadline = self.slab.live_deadline(r);
-            }
-            for (deadline, &r) in deadlines.iter().zip(refs) {
-                let Some(deadline) = *deadline else { continue };
-                debug_assert!(
-                    deadline >= pos && deadline - pos < width,
-                    "level {level} slot {slot} (from {pos}, {width} ms) held a timer due at {deadline}"
-                );
-                if deadline >= pos {
-                    let level = level_for(pos, deadline);
-                    self.levels[level].push(&mut self.pool, slot_for(deadline, level), r);
-                    self.nonempty |= 1 << level;
-                } else {
+        } else if refs.len() <= 2 {
+            for &r in &refs {
+                if let Some(deadline) = self.slab.live_deadline(r) {
+                    debug_assert!(deadline >= pos && deadline - pos < width, "{deadline} in level {level} slot {slot}");
                     self.arm(deadline, r);
                 }
             }
+        } else {
+            for batch in refs.chunks(GATHER) {
+                // Read the batch's entries before placing any: the loads are independent, so
+                // their cache misses overlap.
+                let mut deadlines = [None; GATHER];
+                for (deadline, &r) in deadlines.iter_mut().zip(batch) {
+                    *deadline = self.slab.live_deadline(r);
+                }
+                for (deadline, &r) in deadlines.iter().zip(batch) {
+                    let Some(deadline) = *deadline else { continue };
+                    debug_assert!(
+                        deadline >= pos && deadline - pos < width,
+                        "level {level} slot {slot} (from {pos}, {width} ms) held a timer due at {deadline}"
+                    );
+                    if deadline >= pos {
+                        let level = level_for(pos, deadline);
+                        self.levels[level].push(slot_for(deadline, level), r);
+                        self.nonempty |= 1 << level;
+                    } else {
+                        self.arm(deadline, r);
+                    }
+                }
+            }
         }
+        self.levels[level].recycle(slot, refs);
     }
 
     /// Drops the stale refs of a slot.
     fn compact(&mut self, level: usize, slot: usize) {
-        let (mut list, stale) = self.levels[level].take_with_stale(slot);
-        if stale as usize == list.len() {
-            list.clear(&mut self.pool);
+        if self.levels[level].all_stale(slot) {
+            self.levels[level].take(slot);
         } else {
             let slab = &self.slab;
-            let dropped = list.retain(&mut self.pool, |r| slab.is_live(r));
-            debug_assert_eq!(dropped, stale as usize, "level {level} slot {slot} counted {stale} stale refs");
-            self.levels[level].append(&mut self.pool, slot, list, 0);
+            let dropped = self.levels[level].retain(slot, |r| slab.is_live(r));
+            debug_assert!(dropped > 0, "level {level} slot {slot} compacted without stale refs");
         }
         self.sync(level);
     }
@@ -438,7 +448,9 @@ impl<T> Wheel<T> {
             while bits != 0 {
                 let slot = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                self.compact(level, slot);
+                if self.levels[level].stale(slot) > 0 {
+                    self.compact(level, slot);
+                }
             }
         }
         self.past.purge(&self.slab);
@@ -447,8 +459,9 @@ impl<T> Wheel<T> {
     }
 
     /// Rewinds `pos` to `clock` once the `ahead` heap holds at least as many items as there
-    /// are refs below the level where `pos` and `clock` differ (the refs a rewind would splice
-    /// back up and `next_deadline` might cascade again), and at least [`REWIND_MIN`].
+    /// are refs below the level where `pos` and `clock` differ (the refs a rewind moves back up
+    /// and `next_deadline` may cascade again), and at least [`REWIND_MIN`]: each ahead item
+    /// pays for a constant share of the work.
     fn maybe_rewind(&mut self) {
         let waiting = self.ahead.len();
         if waiting < REWIND_MIN {
@@ -463,8 +476,8 @@ impl<T> Wheel<T> {
 
     /// Moves `pos` back to `clock`. Refs on levels below `top` (the highest digit in which the
     /// two differ) all share `pos`'s digits from `top` up, so relative to `clock` they belong in
-    /// one slot of level `top`: their lists are spliced there, slot by slot, which keeps refs
-    /// of equal deadlines in order. Then the `ahead` heap's items move onto the levels.
+    /// one slot of level `top`: they are moved there slot by slot, which keeps refs of equal
+    /// deadlines in order. Then the `ahead` heap's items move onto the levels.
     fn rewind(&mut self) {
         let (from, to) = (self.pos, self.clock);
         if from == to {
@@ -472,14 +485,14 @@ impl<T> Wheel<T> {
         }
         let top = level_for(to, from);
         let dest = slot_for(from, top);
-        let (mut merged, mut stale) = (RefList::EMPTY, 0u32);
+        let (mut merged, mut stale) = (Vec::new(), 0u32);
         for level in 0..top {
             let mut bits = self.levels[level].occupied();
             while bits != 0 {
                 let slot = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let (list, s) = self.levels[level].take_with_stale(slot);
-                merged.append(&mut self.pool, list);
+                let (refs, s) = self.levels[level].take(slot);
+                merged.extend_from_slice(&refs);
                 stale = stale.saturating_add(s);
             }
             self.nonempty &= !(1 << level);
@@ -489,7 +502,7 @@ impl<T> Wheel<T> {
             "rewind {from} -> {to}: level {top} slot {dest} is occupied; {self:?}"
         );
         if !merged.is_empty() {
-            self.levels[top].append(&mut self.pool, dest, merged, stale);
+            self.levels[top].append(dest, &merged, stale);
             self.nonempty |= 1 << top;
         }
         self.pos = to;
@@ -521,23 +534,24 @@ impl<T> Wheel<T> {
             }
             Ok(())
         };
-        let mut chunks = 0;
         for (level, l) in self.levels.iter().enumerate() {
-            l.check(&self.pool).map_err(|e| format!("level {level}: {e}"))?;
+            l.check().map_err(|e| format!("level {level}: {e}"))?;
             if (self.nonempty >> level & 1 == 1) == l.is_empty() {
                 return Err(format!("level {level}: nonempty bits {:011b}", self.nonempty));
             }
             let mut fault = None;
-            l.for_each_slot(|slot, list, stale| {
+            l.for_each_slot(|slot, refs, stale| {
                 let here = slot_for(self.pos, level);
                 if slot < here || (level > 0 && slot == here) {
                     fault.get_or_insert(format!("level {level} slot {slot} occupied, pos {} digit {here}", self.pos));
                 }
-                chunks += list.check(&self.pool).unwrap_or(0);
                 let mut stale_refs = 0;
-                list.for_each(&self.pool, |r| match self.slab.live_deadline(r) {
+                refs.iter().for_each(|&r| match self.slab.live_deadline(r) {
                     None => stale_refs += 1,
                     Some(d) => {
+                        if r.low != d as u32 {
+                            fault.get_or_insert(format!("{r:?} for a timer due at {d}"));
+                        }
                         if d < self.pos || level_for(self.pos, d) != level || slot_for(d, level) != slot {
                             fault.get_or_insert(format!("level {level} slot {slot} holds {d}, pos {}", self.pos));
                         }
@@ -553,9 +567,6 @@ impl<T> Wheel<T> {
             if let Some(fault) = fault {
                 return Err(fault);
             }
-        }
-        if chunks != self.pool.in_use() {
-            return Err(format!("{chunks} chunks in lists, pool lends {}", self.pool.in_use()));
         }
         for (name, heap, range) in [("past", &self.past, 0..self.clock), ("ahead", &self.ahead, self.clock..self.pos)] {
             let mut fault = None;

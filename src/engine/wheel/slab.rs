@@ -12,8 +12,11 @@
 //! The entry is an enum whose `Free` variant fits beside the niche of `NonZeroU32`, so an
 //! entry costs `8 + size_of::<T>() + 8` bytes (24 for an 8-byte `T`) without `unsafe`.
 
-use super::list::{Ref, NIL};
+use super::slot::Ref;
 use std::num::NonZeroU32;
+
+/// `None` for an entry index.
+pub(super) const NIL: u32 = u32::MAX;
 
 pub(super) enum Entry<T> {
     Armed { deadline: u64, value: T, generation: NonZeroU32, stamp: u32 },
