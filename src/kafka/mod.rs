@@ -6,6 +6,7 @@
 //! settings the delivery guarantees rest on (manual commits, idempotent producer), which are
 //! forced and logged (by key, never by value: properties may hold secrets).
 
+pub mod admin;
 pub mod consumer;
 pub mod dlq;
 pub mod offsets;

@@ -1,6 +1,7 @@
 //! Agent records: profile (skills, capacity, groups), presence, idle-since and the tickets
 //! they hold; the slab they live in; per-skill level statistics.
 
+use super::index::Key;
 use super::intern::{ChanId, GroupId, SkillId};
 use super::TicketRef;
 use crate::contract::AgentStatus;
@@ -81,7 +82,12 @@ impl Agent {
 
     /// The skills the agent has at level 1 or more.
     pub fn skill_tags(&self) -> impl Iterator<Item = SkillId> + '_ {
-        self.profile.skills.iter().filter(|&&(_, level)| level > 0).map(|&(s, _)| s)
+        self.skill_levels().map(|(s, _)| s)
+    }
+
+    /// The skills the agent has at level 1 or more, with their levels.
+    pub fn skill_levels(&self) -> impl Iterator<Item = (SkillId, u32)> + '_ {
+        self.profile.skills.iter().copied().filter(|&(_, level)| level > 0)
     }
 
     pub fn in_group(&self, group: GroupId) -> bool {
@@ -105,9 +111,17 @@ impl Agent {
         self.open_on(chan) < self.capacity(chan)
     }
 
-    /// The key of the agent in channel `chan`'s index, when it belongs there (available with room).
-    pub fn index_key(&self, chan: ChanId) -> Option<i64> {
-        (self.is_available() && self.has_room(chan)).then(|| self.idle_key())
+    /// The key of the agent in channel `chan`'s index, when it belongs there (available with
+    /// room), in load order or idle order.
+    pub fn index_key(&self, chan: ChanId, by_load: bool) -> Option<Key> {
+        if !self.is_available() {
+            return None;
+        }
+        let (open, cap) = (self.open_on(chan), self.capacity(chan));
+        (open < cap).then(|| {
+            let (open, cap) = if by_load { (open, cap) } else { (0, 1) };
+            Key { open, cap, idle: self.idle_key() }
+        })
     }
 
     /// Idle-since as an ordering key (an available agent always has one).

@@ -48,8 +48,9 @@
 //! their slot is walked. Memory stays bounded: a slot with more stale refs than live ones (plus
 //! 64) is compacted, at once and without reading any entry if all its refs are stale; so refs
 //! number at most twice the armed timers plus a constant, and the heaps are purged on the same
-//! rule. Stamps are `u32`: every `2^31` stale refs the whole wheel is compacted, so no stale ref
-//! lives long enough to meet its entry's stamp again after wrapping.
+//! rule. Stamps are `u32`: a sweep compacts one slot every 1.5 million inserts and resets, round
+//! robin, so no stale ref lives long enough to meet its entry's stamp again after wrapping (and
+//! a ref must match the low 32 bits of the deadline too).
 //!
 //! # Expiry reads each entry about once
 //!
@@ -71,7 +72,7 @@
 //!
 //! Per armed timer, for an 8-byte `T`: a 24-byte entry and a 12-byte ref (slots grow by a
 //! quarter, so up to 15 bytes), plus the caller's 8-byte handle: 44 to 47 bytes. The levels
-//! take a fixed 22.5 KiB. See [`Wheel::bytes_per_timer`].
+//! take a fixed 22 KiB. See [`Wheel::bytes_per_timer`].
 
 mod heap;
 mod level;
@@ -79,7 +80,7 @@ mod slab;
 mod slot;
 
 use heap::SideHeap;
-use level::{level_for, slot_for, slot_start, slot_width, Level, LEVELS};
+use level::{level_for, slot_for, slot_start, slot_width, Level, LEVELS, SLOTS};
 use slab::Slab;
 use slot::{Ref, GATHER};
 use std::fmt;
@@ -108,8 +109,11 @@ const REWIND_MIN: usize = 64;
 /// the 32 deadline bits a ref keeps (a level-5 slot spans `2^30` ms).
 const LEVELS_FROM_REFS: std::ops::RangeInclusive<usize> = 4..=5;
 
-/// Stale refs between two compactions of the whole wheel (half the stamp space).
-const SWEEP_AFTER: u64 = 1 << 31;
+/// Steps of a sweep round: one per slot, then one for the heaps.
+const SWEEP_STEPS: usize = LEVELS * SLOTS + 1;
+
+/// Inserts and resets between two sweep steps, so that a round takes `2^30` of them.
+const SWEEP_EVERY: u32 = (1 << 30) / SWEEP_STEPS as u32;
 
 /// The wheel: millisecond deadlines (`u64`), values of type `T`. See the module doc.
 pub struct Wheel<T> {
@@ -123,8 +127,10 @@ pub struct Wheel<T> {
     ahead: SideHeap,
     clock: u64,
     pos: u64,
-    /// Refs made stale since the whole wheel was last compacted.
-    stale_since_sweep: u64,
+    /// Inserts and resets since the last sweep step.
+    arms: u32,
+    /// The next sweep step: a slot (`level * SLOTS + slot`), or the heaps.
+    sweep: usize,
 }
 
 impl<T> Wheel<T> {
@@ -144,7 +150,8 @@ impl<T> Wheel<T> {
             ahead: SideHeap::default(),
             clock: now,
             pos: now,
-            stale_since_sweep: 0,
+            arms: 0,
+            sweep: 0,
         }
     }
 
@@ -155,6 +162,7 @@ impl<T> Wheel<T> {
     pub fn insert(&mut self, deadline: u64, value: T) -> TimerHandle {
         let (index, generation, stamp) = self.slab.insert(deadline, value);
         self.arm(deadline, Ref::new(index, stamp, deadline));
+        self.count_arm();
         TimerHandle { index, generation }
     }
 
@@ -174,6 +182,7 @@ impl<T> Wheel<T> {
         };
         self.forget(old);
         self.arm(deadline, Ref::new(handle.index, stamp, deadline));
+        self.count_arm();
         true
     }
 
@@ -297,7 +306,6 @@ impl<T> Wheel<T> {
     /// Accounts for the live ref of a timer due at `deadline` having just become stale.
     #[inline]
     fn forget(&mut self, deadline: u64) {
-        self.stale_since_sweep += 1;
         if deadline >= self.pos {
             let level = level_for(self.pos, deadline);
             let slot = slot_for(deadline, level);
@@ -309,8 +317,32 @@ impl<T> Wheel<T> {
         } else {
             self.ahead.note_stale(&self.slab);
         }
-        if self.stale_since_sweep >= SWEEP_AFTER {
-            self.sweep();
+    }
+
+    /// Counts an insert or reset; every [`SWEEP_EVERY`] of them, compacts the next slot (or
+    /// heap) of the sweep round if it holds stale refs. A round takes `2^30` arms; a stale ref
+    /// escapes at most one round (a rewind may move it to a slot already swept), so it is
+    /// dropped within `2^31` arms, before its entry's `u32` stamp can come back to its own.
+    #[inline]
+    fn count_arm(&mut self) {
+        self.arms += 1;
+        if self.arms >= SWEEP_EVERY {
+            self.arms = 0;
+            self.sweep_step();
+        }
+    }
+
+    fn sweep_step(&mut self) {
+        let step = self.sweep;
+        self.sweep = (step + 1) % SWEEP_STEPS;
+        if step == SWEEP_STEPS - 1 {
+            self.past.purge(&self.slab);
+            self.ahead.purge(&self.slab);
+            return;
+        }
+        let (level, slot) = (step / SLOTS, step % SLOTS);
+        if self.levels[level].stale(slot) > 0 {
+            self.compact(level, slot);
         }
     }
 
@@ -439,23 +471,6 @@ impl<T> Wheel<T> {
             debug_assert!(dropped > 0, "level {level} slot {slot} compacted without stale refs");
         }
         self.sync(level);
-    }
-
-    /// Drops every stale ref of the wheel.
-    fn sweep(&mut self) {
-        for level in 0..LEVELS {
-            let mut bits = self.levels[level].occupied();
-            while bits != 0 {
-                let slot = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if self.levels[level].stale(slot) > 0 {
-                    self.compact(level, slot);
-                }
-            }
-        }
-        self.past.purge(&self.slab);
-        self.ahead.purge(&self.slab);
-        self.stale_since_sweep = 0;
     }
 
     /// Rewinds `pos` to `clock` once the `ahead` heap holds at least as many items as there

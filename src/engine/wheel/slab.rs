@@ -80,11 +80,12 @@ impl<T> Slab<T> {
         }
     }
 
-    /// The deadline of the timer `r` points to, if `r` is live.
+    /// The deadline of the timer `r` points to, if `r` is live: the entry is armed with the
+    /// ref's stamp (and, to be doubly sure, a deadline with the ref's low bits).
     #[inline]
     pub fn live_deadline(&self, r: Ref) -> Option<u64> {
         match self.entries.get(r.index as usize)? {
-            Entry::Armed { deadline, stamp, .. } if *stamp == r.stamp => Some(*deadline),
+            Entry::Armed { deadline, stamp, .. } if *stamp == r.stamp && *deadline as u32 == r.low => Some(*deadline),
             _ => None,
         }
     }
@@ -92,7 +93,10 @@ impl<T> Slab<T> {
     /// Whether `r` is live.
     #[inline]
     pub fn is_live(&self, r: Ref) -> bool {
-        matches!(self.entries.get(r.index as usize), Some(Entry::Armed { stamp, .. }) if *stamp == r.stamp)
+        matches!(
+            self.entries.get(r.index as usize),
+            Some(Entry::Armed { deadline, stamp, .. }) if *stamp == r.stamp && *deadline as u32 == r.low
+        )
     }
 
     /// Moves the armed timer `(index, generation)` to `deadline` under a new stamp; returns

@@ -229,7 +229,7 @@ mod tests {
             slot.push(r(i));
         }
         slot.pop(false);
-        assert!(slot.note_stale() == false);
+        assert!(!slot.note_stale());
         let (refs, stale) = slot.take();
         assert_eq!((refs.len(), stale, refs[0]), (9, 1, r(1)));
         assert!(slot.is_empty());

@@ -23,7 +23,7 @@ fn agent_id() -> impl proptest::strategy::Strategy<Value = usize> {
 fn profile() -> impl proptest::strategy::Strategy<Value = AgentProfile> {
     (
         agent_id(),
-        prop::collection::vec((0..4usize, 0..5u32), 0..4),
+        prop::collection::vec((0..4usize, level()), 0..4),
         prop::collection::vec((0..4usize, 0..4u32), 0..3),
         prop::collection::vec(0..3usize, 0..3),
         prop::option::of(agent_id()),
@@ -42,8 +42,13 @@ fn status() -> impl proptest::strategy::Strategy<Value = AgentStatus> {
     prop_oneof![3 => Just(AgentStatus::Available), 1 => (1..4usize).prop_map(|s| STATUSES[s])]
 }
 
+/// Mostly low, sometimes around and above the top bucket (10).
+fn level() -> impl proptest::strategy::Strategy<Value = u32> {
+    prop_oneof![4 => 0..5u32, 1 => 8..14u32]
+}
+
 fn skill_req() -> impl proptest::strategy::Strategy<Value = SkillRequirement> {
-    (0..SKILLS.len(), 0..5u32, prop::bool::weighted(0.3)).prop_map(|(s, min_level, optional)| SkillRequirement {
+    (0..SKILLS.len(), prop_oneof![4 => 0..5u32, 1 => 8..=10u32], prop::bool::weighted(0.3)).prop_map(|(s, min_level, optional)| SkillRequirement {
         name: SKILLS[s].to_owned(),
         min_level,
         optional,
@@ -100,6 +105,7 @@ enum Op {
     Key(TicketRef, QueueKey),
     Reqs(TicketRef, Requirements),
     Choose(Requirements),
+    Order(Routing),
 }
 
 fn op() -> impl proptest::strategy::Strategy<Value = Op> {
@@ -118,6 +124,7 @@ fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         2 => ticket().prop_flat_map(|t| (Just(t), key_for(t))).prop_map(|(t, k)| Op::Key(t, k)),
         2 => (ticket(), requirements()).prop_map(|(t, r)| Op::Reqs(t, r)),
         2 => requirements().prop_map(Op::Choose),
+        1 => (0..3usize).prop_map(|s| Op::Order(STRATEGIES[s])),
     ]
 }
 
@@ -154,6 +161,7 @@ fn apply_both(t: &mut RoutingTable, r: &mut RefTable, op: &Op) -> Option<Require
             r.set_requirements(*tk, q.clone());
         }
         Op::Choose(q) => return Some(q.clone()),
+        Op::Order(s) => t.set_strategy(*s),
     }
     None
 }
@@ -420,8 +428,9 @@ proptest! {
     /// eligible for, never leaves an eligible agent idle next to the queue, and never keeps an
     /// unplaceable ticket out of the queue.
     #[test]
-    fn decisions_are_always_eligible(flows in prop::collection::vec(flow(), 1..120)) {
+    fn decisions_are_always_eligible(order in 0..3usize, flows in prop::collection::vec(flow(), 1..120)) {
         let mut sim = Sim { t: RoutingTable::new(), r: RefTable::default(), tickets: BTreeMap::new(), now: 0 };
+        sim.t.set_strategy(STRATEGIES[order]);
         for f in flows {
             sim.step(f);
         }

@@ -63,7 +63,14 @@ fn most_skilled_sums_levels_including_optional_skills() {
 
 #[test]
 fn least_loaded_compares_ratios_exactly_then_idle() {
+    for order in ALL {
+        least_loaded_in_order(order);
+    }
+}
+
+fn least_loaded_in_order(order: Strategy) {
     let mut t = RoutingTable::new();
+    t.set_strategy(order);
     t.upsert_agent(&profile("a", &[], &[("chat", 3)], &[]));
     t.upsert_agent(&profile("b", &[], &[("chat", 2)], &[]));
     t.upsert_agent(&profile("c", &[], &[("chat", 4)], &[]));

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# System packages the build and the tests need, on Debian/Ubuntu. Idempotent; installs only
+# what is missing.
+#
+# - build: a C toolchain, make and perl (librdkafka and OpenSSL are built from source by
+#   the rdkafka crate; no cmake, no system OpenSSL or zlib needed).
+# - tests: promtool (package prometheus) to check /metrics, systemd-analyze (package systemd)
+#   to verify systemd/slad.service. Both are optional: the tests that use them print a line
+#   saying they were skipped when they are absent.
+set -euo pipefail
+
+need=()
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v perl >/dev/null 2>&1 || need+=(perl)
+# OpenSSL's build uses a few core modules that a minimal perl-base lacks.
+perl -MFindBin -MIPC::Cmd -e1 >/dev/null 2>&1 || need+=(perl)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+
+if [ "${#need[@]}" -eq 0 ]; then
+  echo "install-deps: nothing to install"
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: missing ${need[*]} and no apt-get here: install them by hand" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "install-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# The build tools are required; the test tools are best effort.
+for pkg in $(printf '%s\n' "${need[@]}" | sort -u); do
+  case "$pkg" in
+    prometheus|systemd)
+      $sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null \
+        || echo "install-deps: $pkg not installed; the checks that use it will be skipped" ;;
+    *)
+      $sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null ;;
+  esac
+done
