@@ -7,9 +7,11 @@
 //! - `routing/next_ticket`: `next_ticket_for` for an agent who just became available, with a
 //!   1M-ticket queue of which 1% is for them.
 //!
-//! `cargo bench --bench routing`
+//! `cargo bench --bench routing`; with `ROUTING_BENCH_CPU_TIME=1` the time measured is the
+//! thread's CPU time (Linux), steadier than wall time on a busy machine.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{Criterion, Throughput};
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -134,7 +136,7 @@ impl Decisions {
     }
 }
 
-fn decide(c: &mut Criterion) {
+fn decide<M: Measurement>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("routing/decide");
     group.throughput(Throughput::Elements(1));
     group.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
@@ -153,7 +155,7 @@ fn decide(c: &mut Criterion) {
 
 /// 10k agents (offline) and one agent becoming available, a 1M-ticket queue of which 1% is for
 /// them: their skills are two of the 20, at levels that meet those tickets.
-fn next_ticket(c: &mut Criterion) {
+fn next_ticket<M: Measurement>(c: &mut Criterion<M>) {
     let mut rng = StdRng::seed_from_u64(11);
     let skills = zipf();
     let mut table = RoutingTable::new();
@@ -211,5 +213,77 @@ fn next_ticket(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decide, next_ticket);
-criterion_main!(benches);
+fn main() {
+    if std::env::var_os("ROUTING_BENCH_CPU_TIME").is_some() {
+        let mut c = Criterion::default().with_measurement(CpuTime).configure_from_args();
+        decide(&mut c);
+        next_ticket(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().with_measurement(WallTime).configure_from_args();
+        decide(&mut c);
+        next_ticket(&mut c);
+        c.final_summary();
+    }
+}
+
+/// The calling thread's CPU time, in nanoseconds (`/proc/thread-self/schedstat`).
+struct CpuTime;
+
+fn thread_cpu_ns() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").expect("/proc/thread-self/schedstat");
+    stat.split_whitespace().next().and_then(|ns| ns.parse().ok()).expect("a CPU time")
+}
+
+impl Measurement for CpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns() - start
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &Nanos
+    }
+}
+
+struct Nanos;
+
+impl ValueFormatter for Nanos {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = match typical {
+            t if t < 1e3 => (1.0, "ns (cpu)"),
+            t if t < 1e6 => (1e-3, "µs (cpu)"),
+            t if t < 1e9 => (1e-6, "ms (cpu)"),
+            _ => (1e-9, "s (cpu)"),
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+
+    fn scale_throughputs(&self, _typical: f64, throughput: &Throughput, values: &mut [f64]) -> &'static str {
+        let per = match *throughput {
+            Throughput::Elements(n) | Throughput::ElementsAndBytes { elements: n, .. } => n as f64,
+            Throughput::Bytes(n) | Throughput::BytesDecimal(n) => n as f64,
+            Throughput::Bits(n) => n as f64,
+        };
+        values.iter_mut().for_each(|v| *v = per * 1e9 / *v / 1e3);
+        "K/s (cpu)"
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}

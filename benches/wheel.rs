@@ -11,14 +11,14 @@
 //!   `test-util` feature, so its window is real time (built, then waited for, untimed). The
 //!   wheel and the heap get the same deadlines in virtual time.
 //!
-//! Each criterion iteration is a slice of N/10 operations (an N/10-th of a pass) on a
+//! Each criterion iteration is a slice of N/10 operations (a tenth of a pass) on a
 //! structure built outside the timing, so the 10M runs stay short; a new structure is built
 //! when a pass ends. Every measured slice is also added to a table printed at the end: total
 //! time / operations, i.e. ns per operation at that size. Bytes per armed timer are measured
 //! with a counting allocator: allocated bytes after building N timers (with capacity for N),
 //! over N, not counting the caller's 8-byte handle (each of the three has one).
 //!
-//! Run: `cargo bench --bench wheel` (about 8 minutes on 2 cores); a criterion filter such as
+//! Run: `cargo bench --bench wheel` (about 6 minutes on 2 cores); a criterion filter such as
 //! `cargo bench --bench wheel -- 1M` runs a subset (the table then lists that subset).
 
 // The benchmark measures wall time.

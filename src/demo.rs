@@ -93,9 +93,14 @@ pub fn run(args: DemoArgs) -> ExitCode {
     config.http.listen = args.listen;
     let settings = crate::daemon::settings(&config);
     let created = mock.create_topic(&settings.input_topic, INPUT_PARTITIONS, 1).and_then(|_| {
-        [&settings.escalations_topic, &settings.notifications_topic, &settings.routing_topic, &settings.dead_letter_topic]
-            .into_iter()
-            .try_for_each(|t| mock.create_topic(t, 1, 1))
+        [
+            &settings.escalations_topic,
+            &settings.notifications_topic,
+            &settings.routing_topic,
+            &settings.dead_letter_topic,
+        ]
+        .into_iter()
+        .try_for_each(|t| mock.create_topic(t, 1, 1))
     });
     if let Err(error) = created {
         eprintln!("could not create the topics: {error}");
@@ -146,7 +151,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
     let topic = settings.input_topic.clone();
     let traffic = TrafficConfig {
         tenants: args.tenants.max(1),
-        agents_per_tenant: 6,
+        agents_per_tenant: 10,
         rate: args.rate.max(1.0),
         open_tickets: ((args.rate * 60.0 / crate::traffic::EVENTS_PER_TICKET) as usize).max(10),
         response_target_ms: 15_000,

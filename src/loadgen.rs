@@ -199,10 +199,8 @@ fn backfill(producer: &ThreadedProducer<Counting>, topic: &str, path: &PathBuf) 
         }
         let value: serde_json::Value = serde_json::from_str(trimmed).unwrap_or(serde_json::Value::Null);
         let tenant = value["tenant"].as_str();
-        let at = value["received_at"]
-            .as_str()
-            .or(value["ts"].as_str())
-            .and_then(|t| crate::time::parse_rfc3339(t).ok());
+        let at =
+            value["received_at"].as_str().or(value["ts"].as_str()).and_then(|t| crate::time::parse_rfc3339(t).ok());
         if !send(producer, tenant, trimmed, topic, at) {
             return None;
         }

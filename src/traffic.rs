@@ -341,8 +341,8 @@ low = "10s"
             g.due(now, &mut events);
             for e in &events {
                 let source = Source::Kafka { key: Some(e.tenant.as_bytes()), timestamp: e.ts };
-                let decoded = decode_envelope(e.line.as_bytes(), &limits, source)
-                    .unwrap_or_else(|r| panic!("{r}: {}", e.line));
+                let decoded =
+                    decode_envelope(e.line.as_bytes(), &limits, source).unwrap_or_else(|r| panic!("{r}: {}", e.line));
                 match engine.ingest(decoded, now - 2_001, &mut outputs) {
                     Ingested::Applied => {}
                     other => panic!("{other:?}: {}", e.line),

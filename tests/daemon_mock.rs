@@ -4,6 +4,9 @@
 //! for acknowledged work, a restart resumes from the committed offset, and two members of one
 //! group share the partitions.
 
+// Tests are a shell too: they read the wall and monotonic clocks like the daemon does.
+#![allow(clippy::disallowed_methods)]
+
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
 use rdkafka::mocking::MockCluster;
@@ -76,7 +79,6 @@ fn options(shards: usize) -> Options {
 }
 
 fn wall_ms() -> i64 {
-    #[allow(clippy::disallowed_methods)] // tests read the clock like the daemon's shell
     let now = std::time::SystemTime::now();
     now.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
@@ -297,9 +299,7 @@ fn rejections_go_to_the_dead_letter_topic_with_headers() {
     let now = slad::time::format_rfc3339(wall_ms());
     let bad = [
         "this is not json".to_owned(),
-        format!(
-            r#"{{"type":"ticket.agent_replied","event_id":"x1","tenant":"acme","ts":"{now}","ticket_id":"NOPE"}}"#
-        ),
+        format!(r#"{{"type":"ticket.agent_replied","event_id":"x1","tenant":"acme","ts":"{now}","ticket_id":"NOPE"}}"#),
         format!(r#"{{"type":"ticket.teleported","event_id":"x2","tenant":"acme","ts":"{now}","ticket_id":"T1"}}"#),
     ];
     let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", &c.settings.brokers).create().unwrap();
@@ -307,9 +307,7 @@ fn rejections_go_to_the_dead_letter_topic_with_headers() {
         producer.send(BaseRecord::<str, str>::to(&c.settings.input_topic).key("acme").payload(line)).unwrap();
     }
     // No key at all: tenant_mismatch.
-    producer
-        .send(BaseRecord::<str, str>::to(&c.settings.input_topic).partition(0).payload(base[2].as_str()))
-        .unwrap();
+    producer.send(BaseRecord::<str, str>::to(&c.settings.input_topic).partition(0).payload(base[2].as_str())).unwrap();
     producer.flush(Duration::from_secs(5)).unwrap();
     let letters = read_topics(
         &c.settings.brokers,
@@ -459,3 +457,177 @@ normal = "3s"
     assert_eq!(daemon.wait(), Outcome::Drained { complete: true });
 }
 
+/// The binary under test: `SLAD_TEST_BIN` (an installed build), else this build's.
+fn slad_bin() -> std::path::PathBuf {
+    std::env::var_os("SLAD_TEST_BIN")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_BIN_EXE_slad")), std::path::PathBuf::from)
+}
+
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new()) };
+    let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn the_binary_notifies_systemd_pings_the_watchdog_and_drains_on_sigterm() {
+    use std::os::unix::net::UnixDatagram;
+    let c = cluster("binary");
+    let dir = std::env::temp_dir().join(format!("slad-mock-binary-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket_path = dir.join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (rules, base) = scenario("001-first-response-24x7-warnings-breach-ladder");
+    let config = format!(
+        "[kafka]\nbrokers = \"{}\"\ngroup_id = \"binary\"\n[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n\
+         [http]\nlisten = \"127.0.0.1:{port}\"\n{rules}",
+        c.settings.brokers
+    );
+    let config_path = dir.join("slad.toml");
+    std::fs::write(&config_path, config).unwrap();
+    produce(&c.settings.brokers, &c.settings.input_topic, &base);
+    let log = dir.join("slad.log");
+    let mut child = std::process::Command::new(slad_bin())
+        .args(["run", "--log-format", "json", "--config"])
+        .arg(&config_path)
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "2000000")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("slad runs");
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let mut messages = Vec::new();
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    while !(messages.iter().any(|m: &String| m.contains("READY=1"))
+        && messages.iter().any(|m| m.contains("WATCHDOG=1")))
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "no READY=1 and WATCHDOG=1: {messages:?}\n{}", log_text());
+        if let Ok(n) = socket.recv(&mut buf) {
+            messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    assert_eq!(http_get(port, "/readyz").0, 200, "READY=1 comes with /readyz 200");
+    assert_eq!(http_get(port, "/healthz").0, 200);
+    // Every input consumed; /metrics passes promtool.
+    let consumed = || {
+        http_get(port, "/metrics")
+            .1
+            .lines()
+            .find_map(|l| l.strip_prefix("slad_events_consumed_total ").and_then(|v| v.trim().parse::<f64>().ok()))
+            .unwrap_or(0.0)
+    };
+    while consumed() < base.len() as f64 {
+        assert!(started.elapsed() < Duration::from_secs(60), "inputs not consumed:\n{}", log_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let metrics = http_get(port, "/metrics").1;
+    for name in [
+        "slad_events_consumed_total",
+        "slad_events_rejected_total",
+        "slad_outputs_total",
+        "slad_tickets",
+        "slad_timers_armed",
+        "slad_fire_lateness_seconds_bucket",
+        "slad_apply_duration_seconds_bucket",
+        "slad_consumer_lag",
+        "slad_producer_queue_depth",
+        "slad_rebalances_total",
+        "slad_build_info",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from /metrics:\n{metrics}");
+    }
+    match std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(mut promtool) => {
+            use std::io::Write;
+            promtool.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+            let out = promtool.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "promtool: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Err(_) => println!("skipped: promtool not installed (scripts/install-deps.sh installs the prometheus package)"),
+    }
+    // SIGTERM: STOPPING=1, drain, exit 0.
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "no exit after SIGTERM:\n{}", log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    while let Ok(n) = socket.recv(&mut buf) {
+        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert_eq!(status.code(), Some(0), "{}", log_text());
+    assert!(messages.iter().any(|m| m.contains("STOPPING=1")), "{messages:?}");
+    let text = log_text();
+    assert!(
+        text.lines().all(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "--log-format json: one object a line:\n{text}"
+    );
+    assert_eq!(committed(&c.settings), base.len() as i64);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_configuration_exits_78_naming_the_key() {
+    let dir = std::env::temp_dir().join(format!("slad-mock-badconfig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, "[kafka]\nbrokerz = \"x\"\n").unwrap();
+    let out = std::process::Command::new(slad_bin()).args(["run", "--config"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kafka.brokerz"), "{}", String::from_utf8_lossy(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_systemd_unit_passes_systemd_analyze_verify() {
+    if std::process::Command::new("systemd-analyze").arg("--version").output().is_err() {
+        println!("skipped: systemd-analyze not installed (scripts/install-deps.sh installs the systemd package)");
+        return;
+    }
+    let unit = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/slad.service")).unwrap();
+    let dir = std::env::temp_dir().join(format!("slad-unit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // verify checks that the commands exist: point them at this build.
+    let path = dir.join("slad.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/slad", &slad_bin().display().to_string())).unwrap();
+    let out = std::process::Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "systemd-analyze verify: {stderr}");
+    for key in [
+        "Type=notify",
+        "DynamicUser=yes",
+        "StateDirectory=slad",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "RestrictAddressFamilies=",
+        "SystemCallFilter=@system-service",
+        "LimitNOFILE=",
+        "WatchdogSec=",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+    ] {
+        assert!(unit.contains(key), "{key} missing from the unit");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

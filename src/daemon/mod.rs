@@ -499,7 +499,11 @@ impl Control {
                 Some(Ok(message)) => {
                     // Partition queues are split before assignment; this would be a librdkafka
                     // change of behaviour. Hand it to its owner rather than lose it.
-                    tracing::error!(partition = message.partition(), offset = message.offset(), "message on the main queue");
+                    tracing::error!(
+                        partition = message.partition(),
+                        offset = message.offset(),
+                        "message on the main queue"
+                    );
                     let owner = self.router.owner.lock().ok().and_then(|o| o.get(&message.partition()).copied());
                     if let Some(shard) = owner {
                         let _ = self.shards[shard].send(ShardMsg::Stray(Box::new(message.detach())));
@@ -535,7 +539,8 @@ impl Control {
             if let Some(interval) = watchdog {
                 if now >= next_watchdog {
                     next_watchdog = now + interval / 4;
-                    let age_ms = (crate::daemon::shard::wall_ms().max(0) as u64).saturating_sub(self.status.oldest_heartbeat());
+                    let age_ms =
+                        (crate::daemon::shard::wall_ms().max(0) as u64).saturating_sub(self.status.oldest_heartbeat());
                     if age_ms < (interval.as_millis() as u64 / 2).max(2_000) {
                         systemd::watchdog();
                     } else {

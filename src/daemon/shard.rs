@@ -123,6 +123,8 @@ struct Part {
     position: Option<i64>,
     /// The highest high watermark seen.
     high: Option<i64>,
+    /// Whether a fetch response has reported the high watermark yet.
+    fetched: bool,
     revoking: bool,
     lag: Gauge,
 }
@@ -191,10 +193,7 @@ pub(crate) struct Shard {
 }
 
 fn limits_of(rules: &Rules) -> DecodeLimits {
-    DecodeLimits {
-        max_event_bytes: rules.limits.max_event_bytes,
-        max_future_skew_ms: rules.limits.max_future_skew_ms,
-    }
+    DecodeLimits { max_event_bytes: rules.limits.max_event_bytes, max_future_skew_ms: rules.limits.max_future_skew_ms }
 }
 
 /// Everything a shard is built from.
@@ -370,6 +369,7 @@ impl Shard {
             tracker: OffsetTracker::new(),
             position: None,
             high: None,
+            fetched: false,
             revoking: false,
             lag: metrics::gauge!(m::CONSUMER_LAG, "partition" => partition.to_string()),
         };
@@ -379,7 +379,7 @@ impl Shard {
     }
 
     fn is_caught_up_cached(&self, part: &Part) -> bool {
-        matches!((part.position, part.high), (Some(p), Some(h)) if p >= h)
+        part.fetched && matches!((part.position, part.high), (Some(p), Some(h)) if p >= h)
     }
 
     /// Polls every active partition queue; returns whether a queue may hold more.
@@ -533,7 +533,8 @@ impl Shard {
     /// Hands a record to the producer; gives it back when the producer's queue is full.
     fn try_send(&mut self, record: Outgoing) -> Option<Outgoing> {
         let topic = &self.topics.outputs[record.topic as usize];
-        let mut base: BaseRecord<'_, [u8], [u8], Box<Token>> = BaseRecord::with_opaque_to(topic, Box::new(record.token));
+        let mut base: BaseRecord<'_, [u8], [u8], Box<Token>> =
+            BaseRecord::with_opaque_to(topic, Box::new(record.token));
         if let Some(key) = &record.key {
             base = base.key(key.as_slice());
         }
@@ -686,6 +687,7 @@ impl Shard {
                 located = true;
             }
             if let Some(high) = self.watermark.high(&self.consumer, part.partition) {
+                part.fetched = true;
                 part.high = Some(part.high.map_or(high, |h| h.max(high)));
             }
             if let (Some(position), Some(high)) = (part.position, part.high) {
@@ -711,15 +713,17 @@ fn locate(consumer: &Consumer, topic: &str, reset_to_end: bool, part: &mut Part)
     }
 }
 
-/// Whether the partition's position has reached the broker's high watermark (refreshing the
-/// watermark librdkafka last saw once the known one is reached).
+/// Whether the partition's position has reached the broker's high watermark. The watermark
+/// asked for at assignment is only a lower bound (a fetch may already be under way, and some
+/// brokers answer ListOffsets with the start of the last batch): a partition is caught up only
+/// once a fetch response has reported its high watermark too, and its position has reached it.
 fn is_caught_up(watermark: &CachedWatermark, consumer: &Consumer, part: &mut Part) -> bool {
     let Some(position) = part.position else { return false };
-    if part.high.is_some_and(|h| position < h) {
+    if part.fetched && part.high.is_some_and(|h| position < h) {
         return false;
     }
-    if let Some(high) = watermark.high(consumer, part.partition) {
-        part.high = Some(part.high.map_or(high, |h| h.max(high)));
-    }
+    let Some(fetched) = watermark.high(consumer, part.partition) else { return false };
+    part.fetched = true;
+    part.high = Some(part.high.map_or(fetched, |h| h.max(fetched)));
     part.high.is_some_and(|h| position >= h)
 }

@@ -92,7 +92,10 @@ impl<M: From<Delivery> + Send + 'static> ProducerContext for ProducerCtx<M> {
 pub type Producer<M> = ThreadedProducer<ProducerCtx<M>>;
 
 /// Creates the producer; delivery reports of shard `i` go to `sinks[i]`.
-pub fn create<M: From<Delivery> + Send + 'static>(settings: &Settings, sinks: Vec<Sender<M>>) -> KafkaResult<Producer<M>> {
+pub fn create<M: From<Delivery> + Send + 'static>(
+    settings: &Settings,
+    sinks: Vec<Sender<M>>,
+) -> KafkaResult<Producer<M>> {
     let context = ProducerCtx { sinks, fatal: Arc::new(AtomicBool::new(false)), fatal_reason: Mutex::new(None) };
     super::producer_config(settings).create_with_context(context)
 }

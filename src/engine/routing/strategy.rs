@@ -18,7 +18,10 @@ enum Measure {
     /// Higher is better.
     Score(u64),
     /// open / capacity; lower is better.
-    Load { open: u64, cap: u64 },
+    Load {
+        open: u64,
+        cap: u64,
+    },
 }
 
 /// Picks the best of a stream of eligible agents.
@@ -65,7 +68,7 @@ impl Chooser {
         match m {
             Measure::None => self.idle_ordered,
             Measure::Score(s) => self.idle_ordered && s >= self.score_bound,
-            Measure::Load { open, .. } => self.load_ordered || open == 0,
+            Measure::Load { open, .. } => self.load_ordered || (self.idle_ordered && open == 0),
         }
     }
 
@@ -106,14 +109,8 @@ impl RoutingTable {
             }
             _ => (Vec::new(), 0),
         };
-        let mut chooser = Chooser {
-            strategy,
-            chan: needs.chan,
-            score_skills,
-            score_bound,
-            idle_ordered: false,
-            load_ordered: false,
-        };
+        let mut chooser =
+            Chooser { strategy, chan: needs.chan, score_skills, score_bound, idle_ordered: false, load_ordered: false };
         let Some(chan) = needs.chan else {
             // A channel nothing has named: no index; every agent is looked at.
             let candidates = self.agents.iter().map(|(_, a)| a).filter(|a| a.eligible(needs, &req.excluded));
@@ -123,8 +120,7 @@ impl RoutingTable {
         chooser.load_ordered = self.by_load;
         let need = needs.filter();
         let eligible = |e: &&Entry| -> bool {
-            self.agents.filter(e.slot).may_meet(need)
-                && self.agents.get(e.slot).eligible_in_index(needs, &req.excluded)
+            self.agents.filter(e.slot).may_meet(need) && self.agents.get(e.slot).eligible_in_index(needs, &req.excluded)
         };
         if strategy == Strategy::MostSkilled {
             if let Some(best) = self.most_skilled(&chooser, needs, chan, need, &req.excluded) {
@@ -193,7 +189,11 @@ impl RoutingTable {
                 if let Some((agent, Measure::Score(s))) = best {
                     // The rest of this bucket scores at most `bound` and, in idle order, comes
                     // after `agent`.
-                    if s > bound || (s == bound && chooser.idle_ordered && (e.key.idle, e.label) > (agent.idle_key(), agent.label)) {
+                    if s > bound
+                        || (s == bound
+                            && chooser.idle_ordered
+                            && (e.key.idle, e.label) > (agent.idle_key(), agent.label))
+                    {
                         break;
                     }
                 }

@@ -4,14 +4,14 @@
 //!
 //! # Layout
 //!
-//! - [`slab`]: the timers, in a `Vec` of 24-byte entries (for an 8-byte `T`) addressed by
+//! - `slab`: the timers, in a `Vec` of 24-byte entries (for an 8-byte `T`) addressed by
 //!   `u32` index, with a free list. A [`TimerHandle`] is an index and a generation.
-//! - [`level`]: eleven levels of 64 slots; a slot of level `l` spans `64^l` ms, and each level
+//! - `level`: eleven levels of 64 slots; a slot of level `l` spans `64^l` ms, and each level
 //!   keeps a `u64` bitmap of its occupied slots. Eleven levels cover all of `u64`, so there is
 //!   no overflow list and no deadline is clamped: the top level (10) takes bits 60..64.
-//! - [`slot`]: a slot is a FIFO `Vec` of 12-byte refs `(index, stamp, low 32 bits of the
+//! - `slot`: a slot is a FIFO `Vec` of 12-byte refs `(index, stamp, low 32 bits of the
 //!   deadline)` pointing into the slab.
-//! - [`heap`]: two small binary heaps for deadlines behind the wheel position (see below).
+//! - `heap`: two small binary heaps for deadlines behind the wheel position (see below).
 //!
 //! # Invariants
 //!
@@ -29,7 +29,7 @@
 //! and nothing on the levels is earlier than `pos`. A level-`l` slot is processed when `pos`
 //! reaches its start: level 0 fires, higher levels cascade each live ref to its place relative
 //! to the new `pos` (a lower level, as the deadline is within `64^l` of the start). Each slot
-//! counts its stale refs exactly.
+//! counts its stale refs exactly (once the queued ones are settled, see below).
 //!
 //! Order: all live refs with the same deadline are always in the same slot (or heap), since
 //! their place is a function of the deadline and `pos`. A slot only grows at its back, by
@@ -44,8 +44,10 @@
 //! add two more (its neighbours) to every cancel, and a pointer chase (one dependent miss per
 //! timer per level) to every cascade. Instead deletion is lazy: cancel frees the entry (its
 //! stamp no longer matches the ref in the slot) and counts a stale ref in the slot its deadline
-//! maps to; a reset bumps the entry's stamp and pushes a new ref. Stale refs are dropped when
-//! their slot is walked. Memory stays bounded: a slot with more stale refs than live ones (plus
+//! maps to; a reset bumps the entry's stamp and pushes a new ref. That count is queued and
+//! settled by batches of 32 (before `pos` moves or a slot is taken), as a store to an address
+//! computed from the missing entry would keep the CPU from overlapping consecutive cancels'
+//! misses. Stale refs are dropped when their slot is walked. Memory stays bounded: a slot with more stale refs than live ones (plus
 //! 64) is compacted, at once and without reading any entry if all its refs are stale; so refs
 //! number at most twice the armed timers plus a constant, and the heaps are purged on the same
 //! rule. Stamps are `u32`: a sweep compacts one slot every 1.5 million inserts and resets, round
@@ -109,6 +111,9 @@ const REWIND_MIN: usize = 64;
 /// the 32 deadline bits a ref keeps (a level-5 slot spans `2^30` ms).
 const LEVELS_FROM_REFS: std::ops::RangeInclusive<usize> = 4..=5;
 
+/// Stale refs whose counting in their slot is deferred (see [`Wheel::forget`]).
+const UNSETTLED: usize = 32;
+
 /// Steps of a sweep round: one per slot, then one for the heaps.
 const SWEEP_STEPS: usize = LEVELS * SLOTS + 1;
 
@@ -131,6 +136,9 @@ pub struct Wheel<T> {
     arms: u32,
     /// The next sweep step: a slot (`level * SLOTS + slot`), or the heaps.
     sweep: usize,
+    /// Deadlines of refs on the levels made stale but not yet counted in their slot (see
+    /// [`Wheel::forget`]).
+    unsettled: Vec<u64>,
 }
 
 impl<T> Wheel<T> {
@@ -139,8 +147,8 @@ impl<T> Wheel<T> {
         Self::with_capacity(now, 0)
     }
 
-    /// An empty wheel whose clock starts at `now`, with room for `capacity` timers before it
-    /// allocates.
+    /// An empty wheel whose clock starts at `now`, with room for `capacity` timers in its slab
+    /// (the slots still grow as needed).
     pub fn with_capacity(now: u64, capacity: usize) -> Self {
         Wheel {
             slab: Slab::with_capacity(capacity),
@@ -152,6 +160,7 @@ impl<T> Wheel<T> {
             pos: now,
             arms: 0,
             sweep: 0,
+            unsettled: Vec::with_capacity(UNSETTLED),
         }
     }
 
@@ -208,6 +217,7 @@ impl<T> Wheel<T> {
     /// below that position are kept in a side heap until the wheel rewinds (see the module
     /// doc); the observable behaviour does not change.
     pub fn next_deadline(&mut self) -> Option<u64> {
+        self.settle();
         if let Some(item) = self.past.peek(&self.slab) {
             return Some(item.deadline);
         }
@@ -232,6 +242,7 @@ impl<T> Wheel<T> {
     /// more is due. Calling it until `None` is `advance(now)`. A `now` below the clock is
     /// taken as the clock.
     pub fn poll(&mut self, now: u64) -> Option<Expired<T>> {
+        self.settle();
         let now = now.max(self.clock);
         if self.past.peek(&self.slab).is_some() {
             return self.fire_side(true);
@@ -280,6 +291,7 @@ impl<T> Wheel<T> {
             + self.slab.bytes()
             + self.past.bytes()
             + self.ahead.bytes()
+            + self.unsettled.capacity() * std::mem::size_of::<u64>()
     }
 
     /// [`Wheel::memory_bytes`] per armed timer (the whole footprint if none is armed). The
@@ -304,18 +316,46 @@ impl<T> Wheel<T> {
     }
 
     /// Accounts for the live ref of a timer due at `deadline` having just become stale.
+    ///
+    /// On the levels, the deadline is queued and counted in its slot later, by batches (always
+    /// before `pos` moves or a slot is taken): the slot's counter is at an address that depends
+    /// on the deadline, just read from a cache-missing entry, and a store to such an address
+    /// keeps the CPU from overlapping the next cancel's miss with this one.
     #[inline]
     fn forget(&mut self, deadline: u64) {
         if deadline >= self.pos {
-            let level = level_for(self.pos, deadline);
-            let slot = slot_for(deadline, level);
-            if self.levels[level].note_stale(slot) {
-                self.compact(level, slot);
+            self.unsettled.push(deadline);
+            if self.unsettled.len() >= UNSETTLED {
+                self.settle();
             }
         } else if deadline < self.clock {
             self.past.note_stale(&self.slab);
         } else {
             self.ahead.note_stale(&self.slab);
+        }
+    }
+
+    /// Counts the queued stale refs in their slots, then compacts the slots that need it.
+    fn settle(&mut self) {
+        if self.unsettled.is_empty() {
+            return;
+        }
+        let mut crowded = [(0u8, 0u8); UNSETTLED];
+        let mut n = 0;
+        for &deadline in &self.unsettled {
+            let level = level_for(self.pos, deadline);
+            let slot = slot_for(deadline, level);
+            if self.levels[level].note_stale(slot) && n < UNSETTLED {
+                crowded[n] = (level as u8, slot as u8);
+                n += 1;
+            }
+        }
+        self.unsettled.clear();
+        for &(level, slot) in &crowded[..n] {
+            let (level, slot) = (level as usize, slot as usize);
+            if self.levels[level].stale(slot) > 0 {
+                self.compact(level, slot);
+            }
         }
     }
 
@@ -333,6 +373,7 @@ impl<T> Wheel<T> {
     }
 
     fn sweep_step(&mut self) {
+        self.settle();
         let step = self.sweep;
         self.sweep = (step + 1) % SWEEP_STEPS;
         if step == SWEEP_STEPS - 1 {
@@ -498,6 +539,7 @@ impl<T> Wheel<T> {
         if from == to {
             return;
         }
+        self.settle();
         let top = level_for(to, from);
         let dest = slot_for(from, top);
         let (mut merged, mut stale) = (Vec::new(), 0u32);
@@ -575,8 +617,15 @@ impl<T> Wheel<T> {
                         }
                     }
                 });
-                if stale_refs != stale as usize {
-                    fault.get_or_insert(format!("level {level} slot {slot}: {stale_refs} stale refs, counted {stale}"));
+                let unsettled = self
+                    .unsettled
+                    .iter()
+                    .filter(|&&d| d >= self.pos && level_for(self.pos, d) == level && slot_for(d, level) == slot)
+                    .count();
+                if stale_refs != stale as usize + unsettled {
+                    fault.get_or_insert(format!(
+                        "level {level} slot {slot}: {stale_refs} stale refs, counted {stale} + {unsettled}"
+                    ));
                 }
             });
             if let Some(fault) = fault {

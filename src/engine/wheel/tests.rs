@@ -308,6 +308,8 @@ fn all_stale_slot_is_dropped_without_reading_entries() {
     for h in handles {
         wheel.cancel(h);
     }
+    check(&wheel);
+    wheel.settle();
     assert_eq!(refs(&wheel), 0);
     assert_eq!(wheel.levels.iter().map(Level::bytes).sum::<usize>(), 0);
     check(&wheel);

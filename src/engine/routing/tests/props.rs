@@ -23,7 +23,7 @@ fn agent_id() -> impl proptest::strategy::Strategy<Value = usize> {
 fn profile() -> impl proptest::strategy::Strategy<Value = AgentProfile> {
     (
         agent_id(),
-        prop::collection::vec((0..4usize, level()), 0..4),
+        prop::collection::vec((prop_oneof![5 => 0..3usize, 1 => Just(3)], level()), 0..4),
         prop::collection::vec((0..4usize, 0..4u32), 0..3),
         prop::collection::vec(0..3usize, 0..3),
         prop::option::of(agent_id()),
@@ -42,17 +42,18 @@ fn status() -> impl proptest::strategy::Strategy<Value = AgentStatus> {
     prop_oneof![3 => Just(AgentStatus::Available), 1 => (1..4usize).prop_map(|s| STATUSES[s])]
 }
 
-/// Mostly low, sometimes around and above the top bucket (10).
+/// Mostly low (many ties), sometimes in the top bucket (10 and above).
 fn level() -> impl proptest::strategy::Strategy<Value = u32> {
-    prop_oneof![4 => 0..5u32, 1 => 8..14u32]
+    prop_oneof![6 => 0..4u32, 2 => 10..13u32]
 }
 
 fn skill_req() -> impl proptest::strategy::Strategy<Value = SkillRequirement> {
-    (0..SKILLS.len(), prop_oneof![4 => 0..5u32, 1 => 8..=10u32], prop::bool::weighted(0.3)).prop_map(|(s, min_level, optional)| SkillRequirement {
-        name: SKILLS[s].to_owned(),
-        min_level,
-        optional,
-    })
+    (
+        prop_oneof![6 => 0..3usize, 1 => 3..SKILLS.len()],
+        prop_oneof![6 => 0..4u32, 1 => 9..=10u32],
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(s, min_level, optional)| SkillRequirement { name: SKILLS[s].to_owned(), min_level, optional })
 }
 
 fn channel() -> impl proptest::strategy::Strategy<Value = &'static str> {

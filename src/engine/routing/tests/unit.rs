@@ -380,3 +380,43 @@ fn id_order_survives_crowded_ids() {
     }
     assert_eq!(choose(&t, &r, Strategy::LongestIdle), None);
 }
+
+#[test]
+fn most_skilled_ties_across_level_buckets() {
+    let mut t = RoutingTable::new();
+    t.upsert_agent(&profile("x", &[("a", 3), ("b", 1)], &[], &[]));
+    t.upsert_agent(&profile("y", &[("a", 2), ("b", 2)], &[], &[]));
+    t.upsert_agent(&profile("z", &[("a", 1)], &[], &[]));
+    online(&mut t, "x", 5);
+    online(&mut t, "y", 1);
+    online(&mut t, "z", 0);
+    // x and y both score 4 from different levels of "a": y has been idle longer.
+    let r = req(&[("a", 1, false), ("b", 1, true)], None, "email");
+    assert_eq!(choose(&t, &r, Strategy::MostSkilled).as_deref(), Some("y"));
+    t.set_strategy(Strategy::LeastLoaded);
+    assert_eq!(choose(&t, &r, Strategy::MostSkilled).as_deref(), Some("y"));
+    // Levels above 10 share the top bucket but still count in full.
+    t.upsert_agent(&profile("p", &[("a", 12)], &[], &[]));
+    t.upsert_agent(&profile("q", &[("a", 13)], &[], &[]));
+    online(&mut t, "p", 1);
+    online(&mut t, "q", 2);
+    let r = req(&[("a", 10, false)], None, "email");
+    for order in ALL {
+        t.set_strategy(order);
+        assert_eq!(choose(&t, &r, Strategy::MostSkilled).as_deref(), Some("q"));
+        assert_eq!(choose(&t, &r, Strategy::LongestIdle).as_deref(), Some("p"));
+    }
+}
+
+#[test]
+fn a_channel_never_named_is_served_by_star_capacity_in_full_order() {
+    let mut t = RoutingTable::new();
+    for (id, idle) in [("c", 3), ("a", 2), ("b", 1)] {
+        t.upsert_agent(&profile(id, &[("x", 1)], &[], &[]));
+        online(&mut t, id, idle);
+    }
+    let r = req(&[("x", 1, false)], None, "pigeon");
+    for s in ALL {
+        assert_eq!(choose(&t, &r, s).as_deref(), Some("b"));
+    }
+}

@@ -1,0 +1,523 @@
+//! End-to-end tests of the `slad` binary against a real Kafka-protocol broker, whose address
+//! comes from `SLAD_TEST_BROKER` (scripts/test-broker.sh starts one and runs these tests one at
+//! a time). Without it, each test prints a `skipped` line and passes.
+//!
+//! Each test uses its own topics and consumer group, so they can share one broker.
+
+// Tests are a shell too: they read the wall and monotonic clocks like the daemon does.
+#![allow(clippy::disallowed_methods)]
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, OwnedMessage};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Message};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PARTITIONS: i32 = 3;
+
+fn broker() -> Option<String> {
+    match std::env::var("SLAD_TEST_BROKER") {
+        Ok(b) if !b.trim().is_empty() => Some(b),
+        _ => {
+            println!("skipped: SLAD_TEST_BROKER not set (scripts/test-broker.sh starts a broker and sets it)");
+            None
+        }
+    }
+}
+
+/// The binary under test: `SLAD_TEST_BIN` (an installed build), else this build's.
+fn slad_bin() -> PathBuf {
+    std::env::var_os("SLAD_TEST_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_slad")), PathBuf::from)
+}
+
+fn wall_ms() -> i64 {
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// Topic names and a group unique to one test.
+struct Names {
+    input: String,
+    escalations: String,
+    notifications: String,
+    routing: String,
+    dlq: String,
+    group: String,
+}
+
+impl Names {
+    fn new(test: &str) -> Names {
+        let tag = format!("{test}-{}-{}", std::process::id(), wall_ms());
+        Names {
+            input: format!("{tag}.events"),
+            escalations: format!("{tag}.escalations"),
+            notifications: format!("{tag}.notifications"),
+            routing: format!("{tag}.routing"),
+            dlq: format!("{tag}.dlq"),
+            group: format!("{tag}.group"),
+        }
+    }
+
+    fn outputs(&self) -> Vec<String> {
+        vec![self.escalations.clone(), self.notifications.clone(), self.routing.clone()]
+    }
+
+    fn create(&self, broker: &str) {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", broker);
+        let topics = [&self.input, &self.escalations, &self.notifications, &self.routing, &self.dlq];
+        let names: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
+        slad::kafka::admin::ensure_topics(&config, &names, PARTITIONS).expect("topics created");
+    }
+}
+
+fn scratch_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("slad-broker-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A daemon configuration: the scenario's rules plus `[kafka]` and `[http]` for this test.
+fn config_text(rules: &str, broker: &str, names: &Names, port: u16) -> String {
+    let mut table: toml::Table = rules.parse().unwrap();
+    let mut kafka = toml::Table::new();
+    for (key, value) in [
+        ("brokers", broker),
+        ("group_id", &names.group),
+        ("input_topic", &names.input),
+        ("escalations_topic", &names.escalations),
+        ("notifications_topic", &names.notifications),
+        ("routing_topic", &names.routing),
+        ("dead_letter_topic", &names.dlq),
+    ] {
+        kafka.insert(key.into(), toml::Value::String(value.to_owned()));
+    }
+    table.insert("kafka".into(), toml::Value::Table(kafka));
+    let mut http = toml::Table::new();
+    http.insert("listen".into(), toml::Value::String(format!("127.0.0.1:{port}")));
+    table.insert("http".into(), toml::Value::Table(http));
+    let engine = table.entry("engine").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(engine) = engine {
+        engine.insert("shards".into(), toml::Value::Integer(2));
+    }
+    toml::to_string(&table).unwrap()
+}
+
+/// A running `slad run`.
+struct Slad {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Slad {
+    fn start(dir: &Path, config: &str, port: u16) -> Slad {
+        let path = dir.join("slad.toml");
+        std::fs::write(&path, config).unwrap();
+        let log = dir.join("slad.log");
+        let child = Command::new(slad_bin())
+            .args(["run", "--config"])
+            .arg(&path)
+            .env("SLAD_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("slad starts");
+        let slad = Slad { child, port, log };
+        slad.wait_until(Duration::from_secs(60), "ready", || slad.get("/readyz").0 == 200);
+        slad
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else { return (0, String::new()) };
+        let _ = write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        (status, body)
+    }
+
+    /// A counter or gauge value from /metrics (summed over label sets).
+    fn metric(&self, name: &str) -> f64 {
+        self.get("/metrics")
+            .1
+            .lines()
+            .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+            .sum()
+    }
+
+    fn wait_until(&self, timeout: Duration, what: &str, done: impl Fn() -> bool) {
+        let started = Instant::now();
+        while !done() {
+            assert!(started.elapsed() < timeout, "not {what} within {timeout:?}; log:\n{}", self.log_text());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    fn terminate(mut self, timeout: Duration) -> (Option<i32>, String) {
+        self.signal("TERM");
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status.code(), self.log_text());
+            }
+            if started.elapsed() > timeout {
+                let _ = self.child.kill();
+                panic!("slad did not exit within {timeout:?} of SIGTERM; log:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Slad {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Produces lines with `slad loadgen --input` (a backfill: timestamps from the events).
+fn backfill(broker: &str, topic: &str, dir: &Path, lines: &[String]) {
+    let file = dir.join("backfill.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let output = Command::new(slad_bin())
+        .args(["loadgen", "--brokers", broker, "--topic", topic, "--input"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "slad loadgen --input failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn produce_raw(broker: &str, topic: &str, records: &[(Option<&str>, &str)]) {
+    let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", broker).create().unwrap();
+    for (key, value) in records {
+        let mut record = BaseRecord::<str, str>::to(topic).payload(value);
+        if let Some(key) = key {
+            record = record.key(key);
+        } else {
+            record = record.partition(0);
+        }
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+    }
+    producer.flush(Duration::from_secs(10)).unwrap();
+}
+
+fn read_topics(
+    broker: &str,
+    topics: &[String],
+    timeout: Duration,
+    enough: impl Fn(&[OwnedMessage]) -> bool,
+) -> Vec<OwnedMessage> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("group.id", format!("reader-{}", wall_ms()))
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for topic in topics {
+        for p in 0..PARTITIONS {
+            tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+        }
+    }
+    consumer.assign(&tpl).unwrap();
+    let started = Instant::now();
+    let mut got = Vec::new();
+    while started.elapsed() < timeout {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => got.push(m.detach()),
+            _ if enough(&got) => break,
+            _ => {}
+        }
+    }
+    got
+}
+
+fn json_of(messages: &[OwnedMessage]) -> Vec<Value> {
+    messages.iter().filter_map(|m| m.payload().and_then(|p| serde_json::from_slice(p).ok())).collect()
+}
+
+fn identities(values: &[Value]) -> BTreeSet<(String, String, String)> {
+    values
+        .iter()
+        .map(|v| {
+            let s = |k: &str| v[k].as_str().unwrap_or("").to_owned();
+            (s("id"), s("ts"), s("type"))
+        })
+        .collect()
+}
+
+fn simulate(config_text: &str, lines: &[String], until: i64) -> Vec<Value> {
+    let config = slad::config::parse(config_text).unwrap();
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    slad::simulate::run(Arc::new(config.rules), lines.join("\n").as_bytes(), Some(until), false, &mut out, &mut err)
+        .unwrap();
+    String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn committed(broker: &str, names: &Names) -> i64 {
+    let consumer: BaseConsumer =
+        ClientConfig::new().set("bootstrap.servers", broker).set("group.id", &names.group).create().unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition(&names.input, p);
+    }
+    let offsets = consumer.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+    offsets
+        .elements()
+        .iter()
+        .map(|e| match e.offset() {
+            Offset::Offset(n) => n,
+            _ => 0,
+        })
+        .sum()
+}
+
+fn scenario(name: &str) -> (String, Vec<String>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name);
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    let input = std::fs::read_to_string(dir.join("input.jsonl")).unwrap();
+    let lines = input.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).map(str::to_owned);
+    (config, lines.collect())
+}
+
+/// The same lines for several tenants, interleaved.
+fn for_tenants(lines: &[String], tenants: usize) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|l| (0..tenants).map(move |t| l.replace("\"tenant\":\"acme\"", &format!("\"tenant\":\"acme-{t}\""))))
+        .collect()
+}
+
+fn promtool_check(metrics: &str) {
+    let Ok(mut child) = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    else {
+        println!("skipped: promtool not installed (scripts/install-deps.sh installs the prometheus package)");
+        return;
+    };
+    child.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {}{}\n{metrics}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn backfill_matches_simulate(test: &str, scenario_name: &str, tenants: usize) {
+    let Some(broker) = broker() else { return };
+    let (rules, base) = scenario(scenario_name);
+    let lines = for_tenants(&base, tenants);
+    let names = Names::new(test);
+    names.create(&broker);
+    let dir = scratch_dir(test);
+    backfill(&broker, &names.input, &dir, &lines);
+    let port = free_port();
+    let slad = Slad::start(&dir, &config_text(&rules, &broker, &names, port), port);
+    slad.wait_until(Duration::from_secs(60), "all inputs consumed", || {
+        slad.metric("slad_events_consumed_total") >= lines.len() as f64
+    });
+    let expected = simulate(&rules, &lines, wall_ms() - 3_000);
+    let want = identities(&expected);
+    let got = read_topics(&broker, &names.outputs(), Duration::from_secs(60), |got| {
+        identities(&json_of(got)).is_superset(&want)
+    });
+    let have = identities(&json_of(&got));
+    let missing: Vec<_> = want.difference(&have).collect();
+    let extra: Vec<_> = have.difference(&want).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}\nlog:\n{}", slad.log_text());
+    for m in &got {
+        let v: Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        let key = format!("{}/{}", v["tenant"].as_str().unwrap(), v["ticket_id"].as_str().unwrap());
+        assert_eq!(m.key(), Some(key.as_bytes()));
+    }
+    promtool_check(&slad.get("/metrics").1);
+    let (code, log) = slad.terminate(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "exit code after SIGTERM; log:\n{log}");
+    assert_eq!(committed(&broker, &names), lines.len() as i64, "every input committed; log:\n{log}");
+}
+
+#[test]
+fn backfill_first_response_ladder_matches_simulate() {
+    backfill_matches_simulate("b001", "001-first-response-24x7-warnings-breach-ladder", 4);
+}
+
+#[test]
+fn backfill_pause_resume_matches_simulate() {
+    backfill_matches_simulate("b015", "015-pause-resume-pending-on-hold", 3);
+}
+
+#[test]
+fn backfill_business_hours_matches_simulate() {
+    backfill_matches_simulate("b006", "006-lunch-break", 2);
+}
+
+#[test]
+fn rejections_land_in_the_dead_letter_topic_and_the_daemon_goes_on() {
+    let Some(broker) = broker() else { return };
+    let (rules, base) = scenario("001-first-response-24x7-warnings-breach-ladder");
+    let names = Names::new("dlq");
+    names.create(&broker);
+    let dir = scratch_dir("dlq");
+    let port = free_port();
+    let slad = Slad::start(&dir, &config_text(&rules, &broker, &names, port), port);
+    let now = slad::time::format_rfc3339(wall_ms());
+    let unknown =
+        format!(r#"{{"type":"ticket.agent_replied","event_id":"x1","tenant":"acme","ts":"{now}","ticket_id":"NOPE"}}"#);
+    let bad: Vec<(Option<&str>, &str)> =
+        vec![(Some("acme"), "{not json"), (Some("acme"), unknown.as_str()), (None, base[0].as_str())];
+    produce_raw(&broker, &names.input, &bad);
+    let letters = read_topics(&broker, std::slice::from_ref(&names.dlq), Duration::from_secs(60), |g| g.len() >= 3);
+    assert_eq!(letters.len(), 3, "three dead letters; log:\n{}", slad.log_text());
+    let mut codes = Vec::new();
+    for letter in &letters {
+        let headers = letter.headers().expect("headers");
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|h| h.key == name)
+                .and_then(|h| h.value)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .unwrap_or_else(|| panic!("header {name}"))
+        };
+        codes.push(get("slad-error"));
+        assert!(!get("slad-detail").is_empty());
+        let source = get("slad-source");
+        assert!(source.starts_with(&format!("{}/", names.input)), "{source}");
+        assert_eq!(source.split('/').count(), 3);
+        let value = String::from_utf8_lossy(letter.payload().unwrap()).into_owned();
+        assert!(bad.iter().any(|(_, v)| *v == value), "value unchanged: {value}");
+    }
+    codes.sort();
+    assert_eq!(codes, ["malformed_json", "tenant_mismatch", "unknown_ticket"]);
+    // Still running, still applying.
+    let ok: Vec<(Option<&str>, &str)> = vec![(Some("acme"), base[0].as_str())];
+    produce_raw(&broker, &names.input, &ok);
+    slad.wait_until(Duration::from_secs(30), "the next input consumed", || {
+        slad.metric("slad_events_consumed_total") >= 4.0
+    });
+    assert_eq!(slad.get("/healthz").0, 200);
+    assert_eq!(slad.metric("slad_events_rejected_total"), 3.0);
+    let (code, log) = slad.terminate(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(committed(&broker, &names), 4, "dead-lettered inputs are committed too; log:\n{log}");
+}
+
+const LIVE_RULES: &str = r#"
+[engine]
+allowed_lateness = "1s"
+[[policy]]
+name = "live"
+match = {}
+calendar = "24x7"
+warn_at = [50]
+warn_notify = ["assignee"]
+[policy.targets.first_response]
+normal = "1h"
+"#;
+
+fn live_ticket(ticket: &str, event: &str) -> Vec<String> {
+    let ts = slad::time::format_rfc3339(wall_ms());
+    vec![
+        format!(r#"{{"type":"agent.upserted","event_id":"a-{event}","tenant":"live","ts":"{ts}","agent_id":"a1"}}"#),
+        format!(
+            r#"{{"type":"ticket.created","event_id":"c-{event}","tenant":"live","ts":"{ts}","ticket_id":"{ticket}","priority":"normal","assignee":"a1"}}"#
+        ),
+    ]
+}
+
+#[test]
+fn sigterm_with_timers_armed_drains_commits_and_exits_0() {
+    let Some(broker) = broker() else { return };
+    let names = Names::new("term");
+    names.create(&broker);
+    let dir = scratch_dir("term");
+    let port = free_port();
+    let slad = Slad::start(&dir, &config_text(LIVE_RULES, &broker, &names, port), port);
+    let lines = live_ticket("T1", "1");
+    let records: Vec<(Option<&str>, &str)> = lines.iter().map(|l| (Some("live"), l.as_str())).collect();
+    produce_raw(&broker, &names.input, &records);
+    slad.wait_until(Duration::from_secs(30), "a timer armed", || slad.metric("slad_timers_armed") >= 1.0);
+    let (code, log) = slad.terminate(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("drained"), "the drain is logged:\n{log}");
+    assert_eq!(committed(&broker, &names), 2, "{log}");
+}
+
+#[test]
+fn sighup_with_a_bad_configuration_keeps_the_old_one() {
+    let Some(broker) = broker() else { return };
+    let names = Names::new("hup");
+    names.create(&broker);
+    let dir = scratch_dir("hup");
+    let port = free_port();
+    let good = config_text(LIVE_RULES, &broker, &names, port);
+    let slad = Slad::start(&dir, &good, port);
+    // A bad file: refused, logged, the daemon goes on with the old rules.
+    std::fs::write(dir.join("slad.toml"), good.replace("warn_at = [50]", "warn_at = [\"soon\"]")).unwrap();
+    slad.signal("HUP");
+    slad.wait_until(Duration::from_secs(10), "the refusal logged", || slad.log_text().contains("reload refused"));
+    assert_eq!(slad.get("/healthz").0, 200);
+    assert_eq!(slad.get("/readyz").0, 200);
+    let lines = live_ticket("T1", "1");
+    let records: Vec<(Option<&str>, &str)> = lines.iter().map(|l| (Some("live"), l.as_str())).collect();
+    produce_raw(&broker, &names.input, &records);
+    slad.wait_until(Duration::from_secs(30), "the old rules armed a timer", || slad.metric("slad_timers_armed") >= 1.0);
+    // A good file: taken (a 2 s target: the new ticket breaches quickly).
+    std::fs::write(dir.join("slad.toml"), good.replace("normal = \"1h\"", "normal = \"2s\"")).unwrap();
+    slad.signal("HUP");
+    slad.wait_until(Duration::from_secs(10), "the reload logged", || {
+        slad.log_text().contains("configuration reloaded")
+    });
+    let lines = live_ticket("T2", "2");
+    let records: Vec<(Option<&str>, &str)> = lines.iter().map(|l| (Some("live"), l.as_str())).collect();
+    produce_raw(&broker, &names.input, &records);
+    let got = read_topics(&broker, &names.outputs(), Duration::from_secs(30), |got| {
+        json_of(got).iter().any(|v| v["type"] == "sla.breached" && v["ticket_id"] == "T2")
+    });
+    assert!(
+        json_of(&got).iter().any(|v| v["type"] == "sla.breached" && v["ticket_id"] == "T2"),
+        "the new rules apply to a new ticket; log:\n{}",
+        slad.log_text()
+    );
+    let (code, log) = slad.terminate(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{log}");
+}
