@@ -6,15 +6,15 @@
 
 pub mod config;
 pub mod contract;
-pub mod engine;
-pub mod simulate;
-pub mod time;
-pub mod workload;
 pub mod daemon;
 pub mod demo;
+pub mod engine;
 pub mod http;
 pub mod kafka;
 pub mod loadgen;
 pub mod metrics;
+pub mod simulate;
 pub mod systemd;
+pub mod time;
 pub mod traffic;
+pub mod workload;

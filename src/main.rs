@@ -17,6 +17,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the daemon: consume input events from Kafka, publish outputs to Kafka.
+    Run(slad::daemon::RunArgs),
+    /// A self-contained demo: an in-process Kafka cluster, generated traffic and the daemon.
+    Demo(slad::demo::DemoArgs),
+    /// Produce generated traffic to a Kafka broker, for benchmarks.
+    Loadgen(slad::loadgen::LoadgenArgs),
     /// Run the engine over a JSONL file of input events with virtual time.
     Simulate {
         /// The configuration file.
@@ -42,6 +48,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => slad::daemon::run(args),
+        Command::Demo(args) => slad::demo::run(args),
+        Command::Loadgen(args) => slad::loadgen::run(args),
         Command::Simulate { config, input, until, strict } => simulate(&config, input.as_deref(), until.as_deref(), strict),
         Command::CheckConfig { file } => match slad::config::load(&file) {
             Ok(_) => {
