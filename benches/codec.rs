@@ -113,7 +113,7 @@ fn bench_codec(c: &mut Criterion) {
 
 /// One output as a JSON line, as `slad simulate` writes it.
 fn encode(event: &OutputEvent, buf: &mut Vec<u8>) {
-    serde_json::to_writer(&mut *buf, &event.to_json(None)).expect("in memory");
+    event.write_json(None, buf);
     buf.push(b'\n');
 }
 

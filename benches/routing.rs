@@ -161,9 +161,31 @@ fn decide<M: Measurement>(c: &mut Criterion<M>) {
     group.finish();
 }
 
-/// 10k agents (offline) and one agent becoming available, a 1M-ticket queue of which 1% is for
-/// them: their skills are two of the 20, at levels that meet those tickets.
 fn next_ticket<M: Measurement>(c: &mut Criterion<M>) {
+    let mut group = c.benchmark_group("routing");
+    group.sample_size(50).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    let mut state: Option<RoutingTable> = None;
+    group.bench_function("next_ticket", |b| {
+        let table = state.get_or_insert_with(big_queue);
+        b.iter(|| black_box(table.next_ticket_for(black_box("agent-me"))))
+    });
+    // The whole offer as the engine starts it: the status change, then the first ticket.
+    let mut now = 1;
+    group.bench_function("become_available", |b| {
+        let table = state.get_or_insert_with(big_queue);
+        b.iter(|| {
+            now += 1;
+            table.set_status("agent-me", AgentStatus::Away, now);
+            table.set_status("agent-me", AgentStatus::Available, now);
+            black_box(table.next_ticket_for("agent-me"))
+        })
+    });
+    group.finish();
+}
+
+/// 10k agents (offline) and "agent-me", available, with a 1M-ticket queue of which 1% is for
+/// them: their skills are two of the 20, at levels that meet those tickets.
+fn big_queue() -> RoutingTable {
     let mut rng = StdRng::seed_from_u64(11);
     let skills = zipf();
     let mut table = RoutingTable::new();
@@ -178,11 +200,12 @@ fn next_ticket<M: Measurement>(c: &mut Criterion<M>) {
         groups: vec!["group-1".to_owned()],
     };
     table.upsert_agent(&me);
+    let lacking: Vec<usize> = (0..SKILLS).filter(|&s| s != 3 && s != 8).collect();
     let mut mine = 0;
     for t in 0..1_000_000 {
         let mut req = requirements(&mut rng, &skills);
         if t % 100 == 0 {
-            // For them: one or two of their skills, their group or none.
+            // For them: one of their skills, their group or none.
             req.skills.truncate(1);
             req.skills[0] =
                 SkillRequirement { name: skill(if t % 200 == 0 { 3 } else { 8 }), min_level: 2, optional: false };
@@ -190,7 +213,6 @@ fn next_ticket<M: Measurement>(c: &mut Criterion<M>) {
             mine += 1;
         } else {
             // Not for them: a skill they lack, or one of theirs above their level.
-            let lacking = (0..SKILLS).filter(|&s| s != 3 && s != 8).collect::<Vec<_>>();
             for r in req.skills.iter_mut() {
                 if r.name == skill(3) || r.name == skill(8) {
                     r.min_level = 4;
@@ -205,23 +227,19 @@ fn next_ticket<M: Measurement>(c: &mut Criterion<M>) {
     table.set_status("agent-me", AgentStatus::Available, 0);
     assert!(table.next_ticket_for("agent-me").is_some());
     eprintln!("routing/next_ticket: {} queued, {mine} for the agent", table.queue_len());
-    let mut group = c.benchmark_group("routing");
-    group.sample_size(50).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    group.bench_function("next_ticket", |b| b.iter(|| black_box(table.next_ticket_for(black_box("agent-me")))));
-    // The whole offer as the engine starts it: the status change, then the first ticket.
-    let mut now = 1;
-    group.bench_function("become_available", |b| {
-        b.iter(|| {
-            now += 1;
-            table.set_status("agent-me", AgentStatus::Away, now);
-            table.set_status("agent-me", AgentStatus::Available, now);
-            black_box(table.next_ticket_for("agent-me"))
-        })
-    });
-    group.finish();
+    table
 }
 
 fn main() {
+    if let Some(n) = std::env::var_os("COUNT") {
+        let n: usize = n.to_str().unwrap().parse().unwrap();
+        let strategy = match std::env::var("STRAT").as_deref() { Ok("ll") => Strategy::LeastLoaded, Ok("ms") => Strategy::MostSkilled, _ => Strategy::LongestIdle };
+        let mut d = Decisions::new(strategy);
+        let t = std::time::Instant::now();
+        let placed = (0..n).filter(|_| d.decide()).count();
+        eprintln!("{n} decisions, {placed} placed, {:?} per decision", t.elapsed() / n.max(1) as u32);
+        return;
+    }
     if std::env::var_os("ROUTING_BENCH_CPU_TIME").is_some() {
         let mut c = Criterion::default().with_measurement(CpuTime).configure_from_args();
         decide(&mut c);

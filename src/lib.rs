@@ -6,15 +6,23 @@
 
 pub mod config;
 pub mod contract;
+#[cfg(feature = "daemon")]
 pub mod daemon;
+#[cfg(feature = "daemon")]
 pub mod demo;
 pub mod engine;
+#[cfg(feature = "daemon")]
 pub mod http;
+#[cfg(feature = "daemon")]
 pub mod kafka;
+#[cfg(feature = "daemon")]
 pub mod loadgen;
+#[cfg(feature = "daemon")]
 pub mod metrics;
 pub mod simulate;
+#[cfg(feature = "daemon")]
 pub mod systemd;
 pub mod time;
+#[cfg(feature = "daemon")]
 pub mod traffic;
 pub mod workload;

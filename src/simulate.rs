@@ -46,7 +46,14 @@ impl Simulator {
             max_future_skew_ms: rules.limits.max_future_skew_ms,
         };
         let allowed_lateness = rules.limits.allowed_lateness_ms;
-        Simulator { engine: Engine::new(rules), limits, allowed_lateness, arrival_clock: None, line: 0, summary: Summary::default() }
+        Simulator {
+            engine: Engine::new(rules),
+            limits,
+            allowed_lateness,
+            arrival_clock: None,
+            line: 0,
+            summary: Summary::default(),
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -113,11 +120,18 @@ pub fn run(
 ) -> Result<Summary, RunError> {
     let mut sim = Simulator::new(rules);
     let mut out = Vec::new();
-    for text in input.split(b'\n') {
-        let bytes = text?;
-        let text = String::from_utf8_lossy(&bytes);
+    let mut input = input;
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes)? == 0 {
+            break;
+        }
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        }
         let result = match std::str::from_utf8(&bytes) {
-            Ok(_) => sim.line(&text, &mut out),
+            Ok(text) => sim.line(text, &mut out),
             Err(_) => {
                 sim.line += 1;
                 Err(LineRejection {
@@ -142,9 +156,13 @@ pub fn run(
 }
 
 fn write_outputs(out: &mut Vec<OutputEvent>, output: &mut impl Write) -> io::Result<()> {
-    for event in out.drain(..) {
-        serde_json::to_writer(&mut *output, &event.to_json(None))?;
-        output.write_all(b"\n")?;
+    if out.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let mut buf = Vec::with_capacity(512 * out.len());
+    for event in out.drain(..) {
+        event.write_json(None, &mut buf);
+        buf.push(b'\n');
+    }
+    output.write_all(&buf)
 }

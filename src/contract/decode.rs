@@ -29,14 +29,16 @@
 
 mod body;
 mod fields;
+mod object;
 #[cfg(test)]
 mod tests;
 
 use super::input::{Body, Envelope, EventType};
 use super::reason::{Reason, Rejection};
 use crate::time::{format_rfc3339, parse_rfc3339, Millis, TimestampError};
-use fields::{describe, get, missing, quote, required, slashless_name, Bad};
-use serde_json::{Map, Value};
+use fields::{describe, get, missing, quote, required, slashless_name, Bad, Field};
+pub use object::Object;
+use serde_json::Value;
 
 /// The earliest instant an input may carry: timers count in unsigned milliseconds.
 pub const MIN_TS: Millis = 0;
@@ -63,11 +65,11 @@ pub enum Source<'a> {
     Kafka { key: Option<&'a [u8]>, timestamp: Millis },
 }
 
-/// A record whose envelope is valid; its object is kept for [`decode_body`].
+/// A record whose envelope is valid; its object's named fields are kept for [`decode_body`].
 #[derive(Debug, Clone)]
 pub struct Decoded {
     pub envelope: Envelope,
-    pub object: Map<String, Value>,
+    pub object: Object,
 }
 
 /// Phase one: JSON, `type`, envelope.
@@ -75,7 +77,7 @@ pub fn decode_envelope(record: &[u8], limits: &DecodeLimits, source: Source<'_>)
     let object = parse_object(record)?;
     let event_type = match get(&object, "type") {
         None => return Err(missing("type")),
-        Some(Value::String(name)) => EventType::parse(name)
+        Some(Field::String(name)) => EventType::parse(name)
             .ok_or_else(|| Rejection::new(Reason::UnknownType, format!("unknown type {}", quote(name))))?,
         Some(other) => {
             return Err(Rejection::new(
@@ -160,23 +162,30 @@ pub fn decode_body(decoded: &Decoded) -> Result<Body, Rejection> {
 }
 
 /// The record as one JSON object, or `malformed_json`.
-fn parse_object(record: &[u8]) -> Result<Map<String, Value>, Rejection> {
+///
+/// [`Object::parse`] accepts exactly the records that serde_json parses into an object; when it
+/// fails, the record is parsed again into a `Value` for the detail of the rejection.
+fn parse_object(record: &[u8]) -> Result<Object, Rejection> {
     if record.starts_with(b"\xEF\xBB\xBF") {
         return Err(Rejection::new(Reason::MalformedJson, "invalid JSON: starts with a UTF-8 byte order mark"));
     }
+    if let Ok(object) = Object::parse(record) {
+        return Ok(object);
+    }
     match serde_json::from_slice::<Value>(record) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(other) => {
-            Err(Rejection::new(Reason::MalformedJson, format!("expected a JSON object, got {}", describe(&other))))
-        }
+        Ok(Value::Object(object)) => Ok(Object::from_map(object)),
+        Ok(other) => Err(Rejection::new(
+            Reason::MalformedJson,
+            format!("expected a JSON object, got {}", describe(Field::from(&other))),
+        )),
         Err(error) => Err(Rejection::new(Reason::MalformedJson, format!("invalid JSON: {error}"))),
     }
 }
 
 /// An RFC 3339 timestamp with an offset and at most millisecond precision, within
 /// [`MIN_TS`]..=[`MAX_TS`].
-fn timestamp(value: &Value) -> Result<Millis, Bad> {
-    let Value::String(text) = value else {
+fn timestamp(value: Field<'_>) -> Result<Millis, Bad> {
+    let Field::String(text) = value else {
         return Err(Bad::expected("an RFC 3339 timestamp", value));
     };
     match parse_rfc3339(text) {

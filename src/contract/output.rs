@@ -2,6 +2,8 @@
 
 use super::input::{Priority, SkillRequirement};
 use crate::time::{format_rfc3339, Millis};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// The four SLA metrics, in the order used to break ties between timers.
@@ -297,5 +299,303 @@ impl OutputEvent {
             }
         }
         Value::Object(m)
+    }
+}
+
+impl OutputEvent {
+    /// Appends the JSON object of [`OutputEvent::to_json`] to `buf`, without building it as a
+    /// `Value` first (members may come in another order).
+    pub fn write_json(&self, emitted_at: Option<Millis>, buf: &mut Vec<u8>) {
+        // Writing into a Vec cannot fail, and every key is a string.
+        let _ = serde_json::to_writer(buf, &Json { event: self, emitted_at });
+    }
+}
+
+/// An output event with its `emitted_at`, serialized as the object of [`OutputEvent::to_json`].
+struct Json<'a> {
+    event: &'a OutputEvent,
+    emitted_at: Option<Millis>,
+}
+
+/// An instant as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+struct Instant(Millis);
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_rfc3339(self.0))
+    }
+}
+
+/// A recipient: `{"kind", "id"}`.
+struct RecipientJson<'a>(&'a Recipient);
+
+impl Serialize for RecipientJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(2))?;
+        m.serialize_entry("kind", self.0.kind.as_str())?;
+        m.serialize_entry("id", &self.0.id)?;
+        m.end()
+    }
+}
+
+struct Recipients<'a>(&'a [Recipient]);
+
+impl Serialize for Recipients<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(RecipientJson))
+    }
+}
+
+/// A routing round's requirements: `[{"name", "min_level", "optional"}]`.
+struct Requirements<'a>(&'a [SkillRequirement]);
+
+impl Serialize for Requirements<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Requirement))
+    }
+}
+
+struct Requirement<'a>(&'a SkillRequirement);
+
+impl Serialize for Requirement<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(3))?;
+        m.serialize_entry("name", &self.0.name)?;
+        m.serialize_entry("min_level", &self.0.min_level)?;
+        m.serialize_entry("optional", &self.0.optional)?;
+        m.end()
+    }
+}
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let e = self.event;
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("type", e.payload.type_name())?;
+        m.serialize_entry("id", &e.id)?;
+        m.serialize_entry("tenant", &e.tenant)?;
+        m.serialize_entry("ticket_id", &e.ticket_id)?;
+        m.serialize_entry("ts", &Instant(e.ts))?;
+        if let Some(at) = self.emitted_at {
+            m.serialize_entry("emitted_at", &Instant(at))?;
+        }
+        match &e.payload {
+            Payload::SlaWarning { metric, cycle, threshold_pct, target_ms, due_at } => {
+                m.serialize_entry("metric", metric.as_str())?;
+                m.serialize_entry("cycle", cycle)?;
+                m.serialize_entry("threshold_pct", threshold_pct)?;
+                m.serialize_entry("target_ms", target_ms)?;
+                m.serialize_entry("due_at", &Instant(*due_at))?;
+            }
+            Payload::SlaBreached { metric, cycle, target_ms, due_at } => {
+                m.serialize_entry("metric", metric.as_str())?;
+                m.serialize_entry("cycle", cycle)?;
+                m.serialize_entry("target_ms", target_ms)?;
+                m.serialize_entry("due_at", &Instant(*due_at))?;
+            }
+            Payload::SlaFulfilled { metric, cycle, target_ms, elapsed_ms, breached } => {
+                m.serialize_entry("metric", metric.as_str())?;
+                m.serialize_entry("cycle", cycle)?;
+                m.serialize_entry("target_ms", target_ms)?;
+                m.serialize_entry("elapsed_ms", elapsed_ms)?;
+                m.serialize_entry("breached", breached)?;
+            }
+            Payload::EscalationRaised(x) => {
+                m.serialize_entry("kind", x.kind.as_str())?;
+                m.serialize_entry("level", &x.level)?;
+                if let Some((metric, cycle)) = x.metric_cycle {
+                    m.serialize_entry("metric", metric.as_str())?;
+                    m.serialize_entry("cycle", &cycle)?;
+                }
+                m.serialize_entry("reason", &x.reason)?;
+                m.serialize_entry("recipients", &Recipients(&x.recipients))?;
+                m.serialize_entry("channel", &x.channel)?;
+                m.serialize_entry("priority", x.priority.as_str())?;
+                m.serialize_entry("assignee", &x.assignee)?;
+                m.serialize_entry("journey", &x.journey)?;
+                m.serialize_entry("context", &x.context)?;
+            }
+            Payload::NotificationRequested { recipient, channel, reason, cause_id, priority } => {
+                m.serialize_entry("recipient", &RecipientJson(recipient))?;
+                m.serialize_entry("channel", channel)?;
+                m.serialize_entry("reason", reason.as_str())?;
+                m.serialize_entry("cause_id", cause_id)?;
+                m.serialize_entry("priority", priority.as_str())?;
+            }
+            Payload::RoutingQueued { round, requirements } => {
+                m.serialize_entry("round", round)?;
+                m.serialize_entry("requirements", &Requirements(requirements))?;
+            }
+            Payload::RoutingExpanded { round, step, requirements } => {
+                m.serialize_entry("round", round)?;
+                m.serialize_entry("step", step)?;
+                m.serialize_entry("requirements", &Requirements(requirements))?;
+            }
+            Payload::RoutingAssigned(a) => {
+                m.serialize_entry("round", &a.round)?;
+                m.serialize_entry("agent_id", &a.agent_id)?;
+                m.serialize_entry("wait_ms", &a.wait_ms)?;
+                m.serialize_entry("journey", &a.journey)?;
+                m.serialize_entry("context", &a.context)?;
+            }
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![3 => "[a-z0-9_/.-]{0,12}", 1 => ".{0,8}"]
+    }
+
+    fn metric() -> impl Strategy<Value = Metric> {
+        proptest::sample::select(Metric::ALL.as_slice())
+    }
+
+    fn priority() -> impl Strategy<Value = Priority> {
+        proptest::sample::select(Priority::ALL.as_slice())
+    }
+
+    fn instant() -> impl Strategy<Value = Millis> {
+        prop_oneof![0..=253_402_300_799_999i64, any::<i64>()]
+    }
+
+    fn recipient() -> impl Strategy<Value = Recipient> {
+        (proptest::sample::select(vec![RecipientKind::Agent, RecipientKind::Group, RecipientKind::Role]), text())
+            .prop_map(|(kind, id)| Recipient { kind, id })
+    }
+
+    fn requirements() -> impl Strategy<Value = Vec<SkillRequirement>> {
+        proptest::collection::vec(
+            (text(), any::<u32>(), any::<bool>()).prop_map(|(name, min_level, optional)| SkillRequirement {
+                name,
+                min_level,
+                optional,
+            }),
+            0..4,
+        )
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            // Quarters: written and read back exactly.
+            (-4_000_000i64..4_000_000).prop_map(|n| Value::from(n as f64 / 4.0)),
+            text().prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(text(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn context() -> impl Strategy<Value = Map<String, Value>> {
+        proptest::collection::btree_map(text(), json(), 0..4).prop_map(|m| m.into_iter().collect())
+    }
+
+    fn payload() -> impl Strategy<Value = Payload> {
+        let origin = proptest::sample::select(vec![
+            EscalationOrigin::Automatic,
+            EscalationOrigin::Hierarchical,
+            EscalationOrigin::Functional,
+        ]);
+        let cause = proptest::sample::select(vec![NotificationCause::SlaWarning, NotificationCause::EscalationRaised]);
+        prop_oneof![
+            (metric(), any::<u32>(), any::<u8>(), any::<i64>(), instant()).prop_map(
+                |(metric, cycle, threshold_pct, target_ms, due_at)| Payload::SlaWarning {
+                    metric,
+                    cycle,
+                    threshold_pct,
+                    target_ms,
+                    due_at
+                }
+            ),
+            (metric(), any::<u32>(), any::<i64>(), instant()).prop_map(|(metric, cycle, target_ms, due_at)| {
+                Payload::SlaBreached { metric, cycle, target_ms, due_at }
+            }),
+            (metric(), any::<u32>(), any::<i64>(), any::<i64>(), any::<bool>()).prop_map(
+                |(metric, cycle, target_ms, elapsed_ms, breached)| Payload::SlaFulfilled {
+                    metric,
+                    cycle,
+                    target_ms,
+                    elapsed_ms,
+                    breached
+                }
+            ),
+            (
+                (origin, any::<u32>(), proptest::option::of((metric(), any::<u32>())), proptest::option::of(text())),
+                (proptest::collection::vec(recipient(), 0..3), text(), priority(), proptest::option::of(text())),
+                (json(), context()),
+            )
+                .prop_map(
+                    |(
+                        (kind, level, metric_cycle, reason),
+                        (recipients, channel, priority, assignee),
+                        (journey, context),
+                    )| {
+                        Payload::EscalationRaised(Box::new(EscalationRaised {
+                            kind,
+                            level,
+                            metric_cycle,
+                            reason,
+                            recipients,
+                            channel,
+                            priority,
+                            assignee,
+                            journey,
+                            context,
+                        }))
+                    }
+                ),
+            (recipient(), text(), cause, text(), priority()).prop_map(
+                |(recipient, channel, reason, cause_id, priority)| Payload::NotificationRequested {
+                    recipient,
+                    channel,
+                    reason,
+                    cause_id,
+                    priority
+                }
+            ),
+            (any::<u32>(), requirements())
+                .prop_map(|(round, requirements)| Payload::RoutingQueued { round, requirements }),
+            (any::<u32>(), any::<u32>(), requirements())
+                .prop_map(|(round, step, requirements)| Payload::RoutingExpanded { round, step, requirements }),
+            (any::<u32>(), text(), any::<i64>(), json(), context()).prop_map(
+                |(round, agent_id, wait_ms, journey, context)| {
+                    Payload::RoutingAssigned(Box::new(RoutingAssigned { round, agent_id, wait_ms, journey, context }))
+                }
+            ),
+        ]
+    }
+
+    fn event() -> impl Strategy<Value = OutputEvent> {
+        (text(), text(), text(), instant(), payload()).prop_map(|(id, tenant, ticket_id, ts, payload)| OutputEvent {
+            id,
+            tenant,
+            ticket_id,
+            ts,
+            payload,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn write_json_writes_to_json(event in event(), emitted_at in proptest::option::of(instant())) {
+            let mut buf = b"[".to_vec();
+            event.write_json(emitted_at, &mut buf);
+            let written: Value = serde_json::from_slice(&buf[1..]).unwrap();
+            prop_assert_eq!(&buf[..1], b"[");
+            prop_assert_eq!(written, event.to_json(emitted_at));
+        }
     }
 }

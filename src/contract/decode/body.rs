@@ -4,7 +4,10 @@
 //! optional ones, each left to right; the first problem found is the one reported, whether it
 //! is a missing field or an invalid one.
 
-use super::fields::{boolean, integer, list, name, object, one_of, optional, required, slashless_name, text, Bad};
+use super::fields::{
+    boolean, integer, list, name, object, one_of, optional, required, slashless_name, text, Bad, Field,
+};
+use super::object::Object;
 use crate::contract::input::{
     AgentProfile, AgentSkill, AgentStatus, Body, ContactStep, EscalationKind, EscalationRequested, EventType, Priority,
     SkillRequirement, Status, StepOutcome, TicketCreated, TicketUpdated,
@@ -21,7 +24,7 @@ const OUTCOMES: &str = "resolved, unresolved, abandoned";
 /// The highest `min_level` of a ticket's skill.
 pub(super) const MAX_MIN_LEVEL: u32 = 10;
 
-pub(super) fn body(event_type: EventType, o: &Map<String, Value>) -> Result<Body, Rejection> {
+pub(super) fn body(event_type: EventType, o: &Object) -> Result<Body, Rejection> {
     Ok(match event_type {
         EventType::TicketCreated => Body::TicketCreated(ticket_created(o)?),
         EventType::TicketUpdated => Body::TicketUpdated(ticket_updated(o)?),
@@ -52,7 +55,7 @@ pub(super) fn body(event_type: EventType, o: &Map<String, Value>) -> Result<Body
     })
 }
 
-fn ticket_created(o: &Map<String, Value>) -> Result<TicketCreated, Rejection> {
+fn ticket_created(o: &Object) -> Result<TicketCreated, Rejection> {
     Ok(TicketCreated {
         ticket_id: ticket_id(o)?,
         priority: required(o, "priority", priority)?,
@@ -67,7 +70,7 @@ fn ticket_created(o: &Map<String, Value>) -> Result<TicketCreated, Rejection> {
     })
 }
 
-fn ticket_updated(o: &Map<String, Value>) -> Result<TicketUpdated, Rejection> {
+fn ticket_updated(o: &Object) -> Result<TicketUpdated, Rejection> {
     Ok(TicketUpdated {
         ticket_id: ticket_id(o)?,
         priority: optional(o, "priority", priority)?,
@@ -79,7 +82,7 @@ fn ticket_updated(o: &Map<String, Value>) -> Result<TicketUpdated, Rejection> {
     })
 }
 
-fn escalation_requested(o: &Map<String, Value>) -> Result<EscalationRequested, Rejection> {
+fn escalation_requested(o: &Object) -> Result<EscalationRequested, Rejection> {
     let ticket_id = ticket_id(o)?;
     let kind = required(o, "kind", |v| {
         one_of(v, KINDS, |s| match s {
@@ -98,7 +101,7 @@ fn escalation_requested(o: &Map<String, Value>) -> Result<EscalationRequested, R
     Ok(EscalationRequested { ticket_id, kind, reason, skills, group })
 }
 
-fn agent_upserted(o: &Map<String, Value>) -> Result<AgentProfile, Rejection> {
+fn agent_upserted(o: &Object) -> Result<AgentProfile, Rejection> {
     Ok(AgentProfile {
         agent_id: required(o, "agent_id", owned_name)?,
         skills: optional(o, "skills", agent_skills)?.unwrap_or_default(),
@@ -108,7 +111,7 @@ fn agent_upserted(o: &Map<String, Value>) -> Result<AgentProfile, Rejection> {
     })
 }
 
-fn contact_step(o: &Map<String, Value>) -> Result<ContactStep, Rejection> {
+fn contact_step(o: &Object) -> Result<ContactStep, Rejection> {
     Ok(ContactStep {
         customer_id: required(o, "customer_id", owned_name)?,
         step: required(o, "step", owned_name)?,
@@ -124,28 +127,28 @@ fn contact_step(o: &Map<String, Value>) -> Result<ContactStep, Rejection> {
     })
 }
 
-fn ticket_id(o: &Map<String, Value>) -> Result<String, Rejection> {
+fn ticket_id(o: &Object) -> Result<String, Rejection> {
     required(o, "ticket_id", |v| slashless_name(v).map(str::to_owned))
 }
 
-fn owned_name(value: &Value) -> Result<String, Bad> {
+fn owned_name(value: Field<'_>) -> Result<String, Bad> {
     name(value).map(str::to_owned)
 }
 
-fn owned_object(value: &Value) -> Result<Map<String, Value>, Bad> {
+fn owned_object(value: Field<'_>) -> Result<Map<String, Value>, Bad> {
     object(value).cloned()
 }
 
-fn priority(value: &Value) -> Result<Priority, Bad> {
+fn priority(value: Field<'_>) -> Result<Priority, Bad> {
     one_of(value, PRIORITIES, Priority::parse)
 }
 
-fn status(value: &Value) -> Result<Status, Bad> {
+fn status(value: Field<'_>) -> Result<Status, Bad> {
     one_of(value, STATUSES, Status::parse)
 }
 
 /// `[{"name": string, "min_level": 0..=10 (default 1), "optional": bool (default false)}]`.
-fn skill_requirements(value: &Value) -> Result<Vec<SkillRequirement>, Bad> {
+fn skill_requirements(value: Field<'_>) -> Result<Vec<SkillRequirement>, Bad> {
     elements(value, |element| {
         let o = object(element)?;
         let name = member(o, "name", owned_name)?.ok_or_else(|| Bad::new("missing".into()).in_member("name"))?;
@@ -156,7 +159,7 @@ fn skill_requirements(value: &Value) -> Result<Vec<SkillRequirement>, Bad> {
 }
 
 /// `[{"name": string, "level": non-negative integer}]`; `level` is required.
-fn agent_skills(value: &Value) -> Result<Vec<AgentSkill>, Bad> {
+fn agent_skills(value: Field<'_>) -> Result<Vec<AgentSkill>, Bad> {
     elements(value, |element| {
         let o = object(element)?;
         let name = member(o, "name", owned_name)?.ok_or_else(|| Bad::new("missing".into()).in_member("name"))?;
@@ -167,7 +170,7 @@ fn agent_skills(value: &Value) -> Result<Vec<AgentSkill>, Bad> {
 }
 
 /// `{channel: non-negative integer}`, in the record's order; a `null` entry is absent.
-fn capacity(value: &Value) -> Result<Vec<(String, u32)>, Bad> {
+fn capacity(value: Field<'_>) -> Result<Vec<(String, u32)>, Bad> {
     let o = object(value)?;
     let mut out = Vec::with_capacity(o.len());
     for (channel, n) in o {
@@ -177,23 +180,23 @@ fn capacity(value: &Value) -> Result<Vec<(String, u32)>, Bad> {
         if channel.is_empty() {
             return Err(Bad::new("expected non-empty channel names, got \"\"".into()));
         }
-        let n = integer(n, u32::MAX, "a non-negative integer").map_err(|bad| bad.in_member(channel))?;
+        let n = integer(Field::from(n), u32::MAX, "a non-negative integer").map_err(|bad| bad.in_member(channel))?;
         out.push((channel.clone(), n));
     }
     Ok(out)
 }
 
 /// `[string]`.
-fn groups(value: &Value) -> Result<Vec<String>, Bad> {
+fn groups(value: Field<'_>) -> Result<Vec<String>, Bad> {
     elements(value, owned_name)
 }
 
 /// Each element of a list read by `read`; a problem names the element's index.
-fn elements<T>(value: &Value, mut read: impl FnMut(&Value) -> Result<T, Bad>) -> Result<Vec<T>, Bad> {
+fn elements<'a, T>(value: Field<'a>, mut read: impl FnMut(Field<'a>) -> Result<T, Bad>) -> Result<Vec<T>, Bad> {
     let items = list(value)?;
     let mut out = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        out.push(read(item).map_err(|bad| bad.in_element(index))?);
+        out.push(read(Field::from(item)).map_err(|bad| bad.in_element(index))?);
     }
     Ok(out)
 }
@@ -202,10 +205,10 @@ fn elements<T>(value: &Value, mut read: impl FnMut(&Value) -> Result<T, Bad>) ->
 fn member<'a, T>(
     o: &'a Map<String, Value>,
     key: &str,
-    read: impl FnOnce(&'a Value) -> Result<T, Bad>,
+    read: impl FnOnce(Field<'a>) -> Result<T, Bad>,
 ) -> Result<Option<T>, Bad> {
     match o.get(key).filter(|v| !v.is_null()) {
-        Some(value) => read(value).map(Some).map_err(|bad| bad.in_member(key)),
+        Some(value) => read(Field::from(value)).map(Some).map_err(|bad| bad.in_member(key)),
         None => Ok(None),
     }
 }

@@ -1,12 +1,48 @@
 //! Reading one field of the record's object: presence (`null` is absent), JSON type, range.
 //! Every problem becomes a one-line [`Rejection`] naming the field.
 
+use super::object::Object;
 use crate::contract::reason::{Reason, Rejection};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 use std::fmt::Write;
 
 /// The longest part of a string value quoted in a detail, in bytes.
 const QUOTE_MAX: usize = 64;
+
+/// A value read from the record, borrowed: a field of the top-level [`Object`], or a value
+/// nested in one.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Field<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a Number),
+    String(&'a str),
+    Array(&'a [Value]),
+    Object(&'a Map<String, Value>),
+}
+
+impl<'a> From<&'a Value> for Field<'a> {
+    #[inline]
+    fn from(value: &'a Value) -> Field<'a> {
+        match value {
+            Value::Null => Field::Null,
+            Value::Bool(b) => Field::Bool(*b),
+            Value::Number(n) => Field::Number(n),
+            Value::String(s) => Field::String(s),
+            Value::Array(a) => Field::Array(a),
+            Value::Object(o) => Field::Object(o),
+        }
+    }
+}
+
+impl<'a> Field<'a> {
+    fn as_str(self) -> Option<&'a str> {
+        match self {
+            Field::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
 
 /// A problem within a field's value: where (`""`, or a suffix such as `[2].min_level`) and what.
 #[derive(Debug)]
@@ -17,7 +53,7 @@ pub(super) struct Bad {
 
 impl Bad {
     /// `expected …, got …`.
-    pub(super) fn expected(what: &str, got: &Value) -> Bad {
+    pub(super) fn expected(what: &str, got: Field<'_>) -> Bad {
         Bad { at: String::new(), message: format!("expected {what}, got {}", describe(got)) }
     }
 
@@ -46,8 +82,8 @@ impl Bad {
 
 /// The value of `name`, `None` when absent or `null`.
 #[inline]
-pub(super) fn get<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object.get(name).filter(|v| !v.is_null())
+pub(super) fn get<'a>(object: &'a Object, name: &str) -> Option<Field<'a>> {
+    object.get(name)
 }
 
 pub(super) fn missing(field: &str) -> Rejection {
@@ -57,9 +93,9 @@ pub(super) fn missing(field: &str) -> Rejection {
 /// A required field read by `read`: absent is `missing_field`, a bad value `invalid_value`.
 #[inline]
 pub(super) fn required<'a, T>(
-    object: &'a Map<String, Value>,
+    object: &'a Object,
     field: &str,
-    read: impl FnOnce(&'a Value) -> Result<T, Bad>,
+    read: impl FnOnce(Field<'a>) -> Result<T, Bad>,
 ) -> Result<T, Rejection> {
     match get(object, field) {
         Some(value) => read(value).map_err(|bad| bad.reject(field)),
@@ -70,9 +106,9 @@ pub(super) fn required<'a, T>(
 /// An optional field read by `read`: `None` when absent, `invalid_value` when bad.
 #[inline]
 pub(super) fn optional<'a, T>(
-    object: &'a Map<String, Value>,
+    object: &'a Object,
     field: &str,
-    read: impl FnOnce(&'a Value) -> Result<T, Bad>,
+    read: impl FnOnce(Field<'a>) -> Result<T, Bad>,
 ) -> Result<Option<T>, Rejection> {
     match get(object, field) {
         Some(value) => read(value).map(Some).map_err(|bad| bad.reject(field)),
@@ -81,60 +117,73 @@ pub(super) fn optional<'a, T>(
 }
 
 /// Any string.
-pub(super) fn text(value: &Value) -> Result<&str, Bad> {
+pub(super) fn text(value: Field<'_>) -> Result<&str, Bad> {
     value.as_str().ok_or_else(|| Bad::expected("a string", value))
 }
 
 /// A non-empty string (ids and names).
-pub(super) fn name(value: &Value) -> Result<&str, Bad> {
+pub(super) fn name(value: Field<'_>) -> Result<&str, Bad> {
     match value {
-        Value::String(s) if !s.is_empty() => Ok(s),
+        Field::String(s) if !s.is_empty() => Ok(s),
         other => Err(Bad::expected("a non-empty string", other)),
     }
 }
 
 /// A non-empty string without `/` (`tenant`, `ticket_id`: they are joined with `/` in ids).
-pub(super) fn slashless_name(value: &Value) -> Result<&str, Bad> {
+pub(super) fn slashless_name(value: Field<'_>) -> Result<&str, Bad> {
     match value {
-        Value::String(s) if !s.is_empty() && !s.contains('/') => Ok(s),
-        Value::String(s) if !s.is_empty() => Err(Bad::new(format!("must not contain \"/\", got {}", quote(s)))),
+        Field::String(s) if !s.is_empty() && !s.contains('/') => Ok(s),
+        Field::String(s) if !s.is_empty() => Err(Bad::new(format!("must not contain \"/\", got {}", quote(s)))),
         other => Err(Bad::expected("a non-empty string without \"/\"", other)),
     }
 }
 
-pub(super) fn boolean(value: &Value) -> Result<bool, Bad> {
-    value.as_bool().ok_or_else(|| Bad::expected("true or false", value))
+pub(super) fn boolean(value: Field<'_>) -> Result<bool, Bad> {
+    match value {
+        Field::Bool(b) => Ok(b),
+        other => Err(Bad::expected("true or false", other)),
+    }
 }
 
 /// A JSON object.
-pub(super) fn object(value: &Value) -> Result<&Map<String, Value>, Bad> {
-    value.as_object().ok_or_else(|| Bad::expected("an object", value))
+pub(super) fn object(value: Field<'_>) -> Result<&Map<String, Value>, Bad> {
+    match value {
+        Field::Object(o) => Ok(o),
+        other => Err(Bad::expected("an object", other)),
+    }
 }
 
 /// A JSON list.
-pub(super) fn list(value: &Value) -> Result<&Vec<Value>, Bad> {
-    value.as_array().ok_or_else(|| Bad::expected("a list", value))
+pub(super) fn list(value: Field<'_>) -> Result<&[Value], Bad> {
+    match value {
+        Field::Array(a) => Ok(a),
+        other => Err(Bad::expected("a list", other)),
+    }
 }
 
 /// An integer in `0..=max` (a JSON number written without fraction or exponent).
-pub(super) fn integer(value: &Value, max: u32, what: &str) -> Result<u32, Bad> {
-    value.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n <= max).ok_or_else(|| Bad::expected(what, value))
+pub(super) fn integer(value: Field<'_>, max: u32, what: &str) -> Result<u32, Bad> {
+    match value {
+        Field::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n <= max),
+        _ => None,
+    }
+    .ok_or_else(|| Bad::expected(what, value))
 }
 
 /// One of the strings `allowed`, mapped by `parse`.
-pub(super) fn one_of<T>(value: &Value, allowed: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, Bad> {
+pub(super) fn one_of<T>(value: Field<'_>, allowed: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, Bad> {
     value.as_str().and_then(parse).ok_or_else(|| Bad::expected(&format!("one of {allowed}"), value))
 }
 
 /// A short, one-line description of a value for a detail: never the whole value.
-pub(super) fn describe(value: &Value) -> String {
+pub(super) fn describe(value: Field<'_>) -> String {
     match value {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => clip(&n.to_string()).into_owned(),
-        Value::String(s) => quote(s),
-        Value::Array(a) => format!("a list of {} element{}", a.len(), if a.len() == 1 { "" } else { "s" }),
-        Value::Object(_) => "an object".into(),
+        Field::Null => "null".into(),
+        Field::Bool(b) => b.to_string(),
+        Field::Number(n) => clip(&n.to_string()).into_owned(),
+        Field::String(s) => quote(s),
+        Field::Array(a) => format!("a list of {} element{}", a.len(), if a.len() == 1 { "" } else { "s" }),
+        Field::Object(_) => "an object".into(),
     }
 }
 

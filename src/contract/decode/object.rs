@@ -164,7 +164,6 @@ impl Object {
         self.values.push(value);
         Slot::Value((self.values.len() - 1) as u32)
     }
-
 }
 
 impl Deref for Object {
