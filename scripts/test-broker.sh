@@ -18,3 +18,4 @@ if ! cargo test --locked --test daemon_broker -- --test-threads=1; then
   tail -n 50 "$SLAD_TEST_BROKER_LOG" || true
   exit 1
 fi
+rm -f "$SLAD_TEST_BROKER_LOG"

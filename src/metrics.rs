@@ -29,6 +29,9 @@ pub const TICKETS: &str = "slad_tickets";
 pub const TIMERS_ARMED: &str = "slad_timers_armed";
 /// Wall-clock emission time minus the logical `ts` of timer-fired outputs.
 pub const FIRE_LATENESS: &str = "slad_fire_lateness_seconds";
+/// Wall-clock time when an input is read minus its record timestamp: how far behind the
+/// producers the daemon reads (an input more than `allowed_lateness` behind is late).
+pub const INPUT_DELAY: &str = "slad_input_delay_seconds";
 /// Time to apply one input to the engine (decoding included).
 pub const APPLY_DURATION: &str = "slad_apply_duration_seconds";
 /// Messages between the consumer's position and the high watermark, by `partition`.
@@ -47,6 +50,10 @@ pub const BUILD_INFO: &str = "slad_build_info";
 /// Buckets of [`APPLY_DURATION`], seconds.
 pub const APPLY_BUCKETS: &[f64] =
     &[0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1];
+
+/// Buckets of [`INPUT_DELAY`], seconds.
+pub const INPUT_DELAY_BUCKETS: &[f64] =
+    &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0, 86_400.0];
 
 /// Offsets added to `allowed_lateness` for the buckets of [`FIRE_LATENESS`], seconds: a timer
 /// fires once the arrival clock minus the lateness passes its due instant, so the interesting
@@ -75,6 +82,7 @@ pub fn install(allowed_lateness_ms: i64) -> PrometheusHandle {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(APPLY_DURATION.into()), APPLY_BUCKETS)
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(INPUT_DELAY.into()), INPUT_DELAY_BUCKETS))
                 .and_then(|b| {
                     b.set_buckets_for_metric(
                         Matcher::Full(FIRE_LATENESS.into()),
@@ -105,6 +113,7 @@ fn describe() {
     describe_gauge!(TICKETS, Unit::Count, "Tickets held in memory.");
     describe_gauge!(TIMERS_ARMED, Unit::Count, "Armed SLA and routing timers.");
     describe_histogram!(FIRE_LATENESS, Unit::Seconds, "Emission wall time minus due time of timer-fired outputs.");
+    describe_histogram!(INPUT_DELAY, Unit::Seconds, "Wall time when an input is read minus its record timestamp.");
     describe_histogram!(APPLY_DURATION, Unit::Seconds, "Time to decode and apply one input.");
     describe_gauge!(CONSUMER_LAG, Unit::Count, "Messages between the consumer position and the high watermark.");
     describe_gauge!(PRODUCER_QUEUE_DEPTH, Unit::Count, "Records in the producer queue not yet acknowledged.");

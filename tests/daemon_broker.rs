@@ -27,7 +27,7 @@ fn broker() -> Option<String> {
     match std::env::var("SLAD_TEST_BROKER") {
         Ok(b) if !b.trim().is_empty() => Some(b),
         _ => {
-            println!("skipped: SLAD_TEST_BROKER not set (scripts/test-broker.sh starts a broker and sets it)");
+            skipped("SLAD_TEST_BROKER not set (scripts/test-broker.sh starts a broker and sets it)");
             None
         }
     }
@@ -329,7 +329,7 @@ fn promtool_check(metrics: &str) {
         .stderr(Stdio::piped())
         .spawn()
     else {
-        println!("skipped: promtool not installed (scripts/install-deps.sh installs the prometheus package)");
+        skipped("promtool not installed (scripts/install-deps.sh installs the prometheus package)");
         return;
     };
     child.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
@@ -520,4 +520,11 @@ fn sighup_with_a_bad_configuration_keeps_the_old_one() {
     );
     let (code, log) = slad.terminate(Duration::from_secs(30));
     assert_eq!(code, Some(0), "{log}");
+}
+
+/// Says that a check did not run, on the real standard error (the test harness captures
+/// `println!`, and a skipped check must be visible).
+fn skipped(why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }

@@ -538,6 +538,7 @@ fn the_binary_notifies_systemd_pings_the_watchdog_and_drains_on_sigterm() {
         "slad_timers_armed",
         "slad_fire_lateness_seconds_bucket",
         "slad_apply_duration_seconds_bucket",
+        "slad_input_delay_seconds_bucket",
         "slad_consumer_lag",
         "slad_producer_queue_depth",
         "slad_rebalances_total",
@@ -563,7 +564,7 @@ fn the_binary_notifies_systemd_pings_the_watchdog_and_drains_on_sigterm() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        Err(_) => println!("skipped: promtool not installed (scripts/install-deps.sh installs the prometheus package)"),
+        Err(_) => skipped("promtool not installed (scripts/install-deps.sh installs the prometheus package)"),
     }
     // SIGTERM: STOPPING=1, drain, exit 0.
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
@@ -603,7 +604,7 @@ fn a_bad_configuration_exits_78_naming_the_key() {
 #[test]
 fn the_systemd_unit_passes_systemd_analyze_verify() {
     if std::process::Command::new("systemd-analyze").arg("--version").output().is_err() {
-        println!("skipped: systemd-analyze not installed (scripts/install-deps.sh installs the systemd package)");
+        skipped("systemd-analyze not installed (scripts/install-deps.sh installs the systemd package)");
         return;
     }
     let unit = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/slad.service")).unwrap();
@@ -630,4 +631,64 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
         assert!(unit.contains(key), "{key} missing from the unit");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Says that a check did not run, on the real standard error (the test harness captures
+/// `println!`, and a skipped check must be visible).
+fn skipped(why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
+
+#[test]
+fn failed_deliveries_are_produced_again_and_hold_the_commit_back() {
+    logs();
+    // Three brokers: the input and the group on broker 1, the output topics led by broker 3,
+    // which goes down; deliveries time out (message.timeout.ms) and must be produced again.
+    let mock = MockCluster::new(3).expect("mock cluster");
+    let mut properties = mock_properties();
+    properties.insert("message.timeout.ms".into(), "1500".into());
+    let settings = Settings {
+        brokers: mock.bootstrap_servers(),
+        group_id: "retries".into(),
+        input_topic: "support.events".into(),
+        escalations_topic: "support.escalations".into(),
+        notifications_topic: "support.notifications".into(),
+        routing_topic: "support.routing".into(),
+        dead_letter_topic: "support.events.dlq".into(),
+        properties,
+    };
+    mock.create_topic(&settings.input_topic, PARTITIONS, 1).unwrap();
+    for p in 0..PARTITIONS {
+        mock.partition_leader(&settings.input_topic, p, Some(1)).unwrap();
+    }
+    for topic in output_topics(&settings).iter().chain([&settings.dead_letter_topic]) {
+        mock.create_topic(topic, 1, 1).unwrap();
+        mock.partition_leader(topic, 0, Some(3)).unwrap();
+    }
+    mock.coordinator(rdkafka::mocking::MockCoordinator::Group("retries".into()), 1).unwrap();
+    let (config_text, base) = scenario("001-first-response-24x7-warnings-breach-ladder");
+    let rules = Arc::new(slad::config::parse(&config_text).unwrap().rules);
+    let daemon = Daemon::start(&settings, rules, &options(1)).unwrap();
+    wait_ready(&daemon);
+    mock.broker_down(3).unwrap();
+    produce(&settings.brokers, &settings.input_topic, &base);
+    wait_consumed(&daemon, base.len() as u64);
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(committed(&settings) < base.len() as i64, "inputs whose outputs are not acknowledged stay uncommitted");
+    mock.broker_up(3).unwrap();
+    let expected = simulate(&config_text, &base, wall_ms() - 3_000);
+    let want = identities(&expected);
+    let got = read_topics(&settings.brokers, &output_topics(&settings), Duration::from_secs(60), |got| {
+        identities(&json_of(got)).is_superset(&want)
+    });
+    let have = identities(&json_of(&got));
+    assert!(
+        have.is_superset(&want),
+        "every output arrived after the broker came back: missing {:?}",
+        want.difference(&have)
+    );
+    daemon.shutdown();
+    assert_eq!(daemon.wait(), Outcome::Drained { complete: true });
+    assert_eq!(committed(&settings), base.len() as i64);
 }

@@ -442,7 +442,7 @@ proptest! {
         o["ts"] = json!("2026-06-01T10:00:00Z");
         for m in damage {
             match m {
-                Mutation::Remove(k) => { o.as_object_mut().unwrap().shift_remove(&k); }
+                Mutation::Remove(k) => { o.as_object_mut().unwrap().remove(&k); }
                 Mutation::Set(k, v) => o[k] = v,
             }
         }

@@ -378,7 +378,11 @@ impl Daemon {
             revoke_timeout: options.revoke_timeout,
             shutting_down: AtomicBool::new(false),
         });
-        let consumer = kafka::consumer::create(settings, router.clone()).map_err(StartError::Config)?;
+        let (wake, woken) = crossbeam_channel::bounded::<()>(1);
+        let consumer = kafka::consumer::create(settings, router.clone(), move || {
+            let _ = wake.try_send(());
+        })
+        .map_err(StartError::Config)?;
         let topics = Topics {
             input: settings.input_topic.clone(),
             outputs: [
@@ -420,8 +424,9 @@ impl Daemon {
             producer,
             router,
             shards: senders,
-            joins,
+            joins: Mutex::new(joins),
             commands: command_rx,
+            woken,
             status: status.clone(),
             input_topic: settings.input_topic.clone(),
             drain_timeout: options.drain_timeout,
@@ -481,8 +486,10 @@ struct Control {
     producer: Arc<Producer<ShardMsg>>,
     router: Arc<Router>,
     shards: Vec<Sender<ShardMsg>>,
-    joins: Vec<JoinHandle<()>>,
+    joins: Mutex<Vec<JoinHandle<()>>>,
     commands: Receiver<Command>,
+    /// Receives when the consumer's main queue becomes non-empty.
+    woken: Receiver<()>,
     status: Arc<Status>,
     input_topic: String,
     drain_timeout: Duration,
@@ -495,31 +502,10 @@ impl Control {
         let mut next_watchdog = instant_now();
         let mut next_status = instant_now() + Duration::from_secs(10);
         loop {
-            match self.consumer.poll(Duration::from_millis(100)) {
-                Some(Ok(message)) => {
-                    // Partition queues are split before assignment; this would be a librdkafka
-                    // change of behaviour. Hand it to its owner rather than lose it.
-                    tracing::error!(
-                        partition = message.partition(),
-                        offset = message.offset(),
-                        "message on the main queue"
-                    );
-                    let owner = self.router.owner.lock().ok().and_then(|o| o.get(&message.partition()).copied());
-                    if let Some(shard) = owner {
-                        let _ = self.shards[shard].send(ShardMsg::Stray(Box::new(message.detach())));
-                    }
-                }
-                Some(Err(error)) => tracing::warn!(%error, "consumer"),
-                None => {}
-            }
+            self.serve_consumer();
             while let Ok(command) = self.commands.try_recv() {
-                match command {
-                    Command::Rules(rules) => {
-                        for shard in &self.shards {
-                            let _ = shard.send(ShardMsg::Rules(rules.clone()));
-                        }
-                    }
-                    Command::Shutdown => return self.drain(),
+                if let Some(outcome) = self.command(command) {
+                    return outcome;
                 }
             }
             if let Some(reason) = self.producer.context().fatal() {
@@ -556,6 +542,63 @@ impl Control {
                     s.partitions, s.tickets, s.timers, s.consumed
                 ));
             }
+            // Sleep until the consumer has events, a command comes, or housekeeping is due (the
+            // consumer is served at least once a second whatever happens).
+            let mut wake = next_house.min(next_status);
+            if watchdog.is_some() {
+                wake = wake.min(next_watchdog);
+            }
+            crossbeam_channel::select! {
+                recv(self.commands) -> command => {
+                    if let Some(outcome) = command.ok().and_then(|c| self.command(c)) {
+                        return outcome;
+                    }
+                }
+                recv(self.woken) -> _ => {}
+                default(wake.saturating_duration_since(instant_now())) => {}
+            }
+        }
+    }
+
+    /// Serves the consumer's main queue (rebalances, commit results, errors) without blocking:
+    /// zero-timeout polls until a few come back empty.
+    fn serve_consumer(&self) {
+        let mut empty = 0;
+        while empty < 3 {
+            match self.consumer.poll(Duration::ZERO) {
+                Some(Ok(message)) => {
+                    empty = 0;
+                    // Partition queues are split before assignment; this would be a librdkafka
+                    // change of behaviour. Hand it to its owner rather than lose it.
+                    tracing::error!(
+                        partition = message.partition(),
+                        offset = message.offset(),
+                        "message on the main queue"
+                    );
+                    let owner = self.router.owner.lock().ok().and_then(|o| o.get(&message.partition()).copied());
+                    if let Some(shard) = owner {
+                        let _ = self.shards[shard].send(ShardMsg::Stray(Box::new(message.detach())));
+                    }
+                }
+                Some(Err(error)) => {
+                    empty = 0;
+                    tracing::warn!(%error, "consumer");
+                }
+                None => empty += 1,
+            }
+        }
+    }
+
+    /// Applies a command; returns the outcome when it ends the daemon.
+    fn command(&self, command: Command) -> Option<Outcome> {
+        match command {
+            Command::Rules(rules) => {
+                for shard in &self.shards {
+                    let _ = shard.send(ShardMsg::Rules(rules.clone()));
+                }
+                None
+            }
+            Command::Shutdown => Some(self.drain()),
         }
     }
 
@@ -583,7 +626,7 @@ impl Control {
     }
 
     /// SIGTERM: stop consuming, let every output be acknowledged, commit, leave the group.
-    fn drain(self) -> Outcome {
+    fn drain(&self) -> Outcome {
         let started = instant_now();
         let deadline = started + self.drain_timeout;
         tracing::info!(timeout = ?self.drain_timeout, "draining: no more input; waiting for outputs to be acknowledged");
@@ -599,7 +642,8 @@ impl Control {
                 offsets.is_empty()
             }
         };
-        for join in self.joins {
+        let joins = std::mem::take(&mut *self.joins.lock().unwrap_or_else(|e| e.into_inner()));
+        for join in joins {
             let _ = join.join();
         }
         let remaining = deadline.saturating_duration_since(instant_now());

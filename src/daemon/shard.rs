@@ -145,6 +145,7 @@ struct Metrics {
     outputs: Vec<Counter>,
     retries: Counter,
     fire_lateness: Histogram,
+    input_delay: Histogram,
     apply: Histogram,
     tickets: Gauge,
     timers: Gauge,
@@ -161,6 +162,7 @@ impl Metrics {
             outputs: super::OUTPUT_TYPES.iter().map(|t| metrics::counter!(m::OUTPUTS, "type" => *t)).collect(),
             retries: metrics::counter!(m::PRODUCE_RETRIES),
             fire_lateness: metrics::histogram!(m::FIRE_LATENESS),
+            input_delay: metrics::histogram!(m::INPUT_DELAY),
             apply: metrics::histogram!(m::APPLY_DURATION),
             tickets: metrics::gauge!(m::TICKETS, "shard" => label.clone()),
             timers: metrics::gauge!(m::TIMERS_ARMED, "shard" => label),
@@ -190,6 +192,9 @@ pub(crate) struct Shard {
     next_commit: Instant,
     next_tick: Instant,
     stopping: bool,
+    /// Delivery failures are logged at most once a second (with the count since the last line).
+    failure_logged: Option<Instant>,
+    failures_unlogged: u64,
 }
 
 fn limits_of(rules: &Rules) -> DecodeLimits {
@@ -234,6 +239,8 @@ impl Shard {
             next_commit: now + COMMIT_INTERVAL,
             next_tick: now,
             stopping: false,
+            failure_logged: None,
+            failures_unlogged: 0,
         }
     }
 
@@ -430,6 +437,7 @@ impl Shard {
             Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) => t,
             Timestamp::NotAvailable => wall_ms(),
         };
+        self.metrics.input_delay.record((wall_ms() - record_ts).max(0) as f64 / 1000.0);
         let payload = message.payload().unwrap_or_default();
         let started = Instant::now();
         let lateness = self.lateness();
@@ -577,7 +585,17 @@ impl Shard {
             return;
         }
         let Some(topic) = self.topics.outputs.iter().position(|t| t == message.topic()) else { return };
-        tracing::warn!(topic = message.topic(), %error, "delivery failed; producing again");
+        self.failures_unlogged += 1;
+        if self.failure_logged.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+            tracing::warn!(
+                topic = message.topic(),
+                %error,
+                records = self.failures_unlogged,
+                "delivery failed; producing again"
+            );
+            self.failure_logged = Some(Instant::now());
+            self.failures_unlogged = 0;
+        }
         self.metrics.retries.increment(1);
         let headers = message.headers().map(|h| {
             let mut owned = OwnedHeaders::new_with_capacity(h.count());

@@ -114,15 +114,23 @@ impl ConsumerCtx {
     }
 }
 
-/// Creates the consumer and subscribes it to the input topic; rebalances call `handler`.
-pub fn create(settings: &Settings, handler: Arc<dyn RebalanceHandler>) -> KafkaResult<Arc<Consumer>> {
+/// Creates the consumer and subscribes it to the input topic; rebalances call `handler`, and
+/// `wake` is called whenever the main queue (rebalances, commit results, errors) becomes
+/// non-empty, so that its poller can sleep otherwise.
+pub fn create(
+    settings: &Settings,
+    handler: Arc<dyn RebalanceHandler>,
+    wake: impl Fn() + Send + Sync + 'static,
+) -> KafkaResult<Arc<Consumer>> {
     let context = ConsumerCtx {
         topic: settings.input_topic.clone(),
         me: OnceLock::new(),
         handler: OnceLock::new(),
         split: Mutex::new(Vec::new()),
     };
-    let consumer: Arc<Consumer> = Arc::new(super::consumer_config(settings).create_with_context(context)?);
+    let mut consumer: Consumer = super::consumer_config(settings).create_with_context(context)?;
+    consumer.set_nonempty_callback(wake);
+    let consumer = Arc::new(consumer);
     let _ = consumer.context().me.set(Arc::downgrade(&consumer));
     let _ = consumer.context().handler.set(handler);
     consumer.subscribe(&[settings.input_topic.as_str()])?;
