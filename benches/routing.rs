@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // a benchmark measures wall time
 //! Routing table benchmarks.
 //!
 //! - `routing/decide/*`: one assignment decision per iteration with 10k available agents and
@@ -233,10 +234,15 @@ fn big_queue() -> RoutingTable {
 fn main() {
     if let Some(n) = std::env::var_os("COUNT") {
         let n: usize = n.to_str().unwrap().parse().unwrap();
-        let strategy = match std::env::var("STRAT").as_deref() { Ok("ll") => Strategy::LeastLoaded, Ok("ms") => Strategy::MostSkilled, _ => Strategy::LongestIdle };
+        let strategy = match std::env::var("STRAT").as_deref() {
+            Ok("ll") => Strategy::LeastLoaded,
+            Ok("ms") => Strategy::MostSkilled,
+            _ => Strategy::LongestIdle,
+        };
         let mut d = Decisions::new(strategy);
         let t = std::time::Instant::now();
         let placed = (0..n).filter(|_| d.decide()).count();
+
         eprintln!("{n} decisions, {placed} placed, {:?} per decision", t.elapsed() / n.max(1) as u32);
         return;
     }

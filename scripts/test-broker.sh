@@ -13,7 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "== cargo test --test daemon_broker (broker $SLAD_TEST_BROKER)"
-if ! cargo test --locked --test daemon_broker -- --test-threads=1; then
+if ! cargo test --release --locked --test daemon_broker -- --test-threads=1; then
   echo "== broker log (last 50 lines): $SLAD_TEST_BROKER_LOG"
   tail -n 50 "$SLAD_TEST_BROKER_LOG" || true
   exit 1

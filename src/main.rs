@@ -51,7 +51,9 @@ fn main() -> ExitCode {
         Command::Run(args) => slad::daemon::run(args),
         Command::Demo(args) => slad::demo::run(args),
         Command::Loadgen(args) => slad::loadgen::run(args),
-        Command::Simulate { config, input, until, strict } => simulate(&config, input.as_deref(), until.as_deref(), strict),
+        Command::Simulate { config, input, until, strict } => {
+            simulate(&config, input.as_deref(), until.as_deref(), strict)
+        }
         Command::CheckConfig { file } => match slad::config::load(&file) {
             Ok(_) => {
                 println!("{}: ok", file.display());
@@ -88,7 +90,9 @@ fn simulate(config: &std::path::Path, input: Option<&std::path::Path>, until: Op
     let rules = Arc::new(config.rules);
     let result = match input {
         Some(path) => match std::fs::File::open(path) {
-            Ok(file) => slad::simulate::run(rules, std::io::BufReader::new(file), until, strict, &mut output, &mut errors),
+            Ok(file) => {
+                slad::simulate::run(rules, std::io::BufReader::new(file), until, strict, &mut output, &mut errors)
+            }
             Err(e) => {
                 eprintln!("{}: {e}", path.display());
                 return ExitCode::from(66);

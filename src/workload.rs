@@ -99,7 +99,10 @@ impl Workload {
         match roll {
             20..=39 => {
                 head = self.envelope("ticket.agent_replied", tenant);
-                format!(r#"{head},"ticket_id":"T{ticket}","agent_id":"agent-{}"}}"#, self.rng.below(self.agents_per_tenant))
+                format!(
+                    r#"{head},"ticket_id":"T{ticket}","agent_id":"agent-{}"}}"#,
+                    self.rng.below(self.agents_per_tenant)
+                )
             }
             40..=49 => {
                 head = self.envelope("ticket.customer_replied", tenant);

@@ -112,13 +112,17 @@ fn requirements(skills: &[(usize, u32, bool)]) -> Vec<SkillRequirement> {
 }
 
 fn skills_json(skills: &[SkillRequirement]) -> Value {
-    Value::Array(skills.iter().map(|s| json!({"name": s.name, "min_level": s.min_level, "optional": s.optional})).collect())
+    Value::Array(
+        skills.iter().map(|s| json!({"name": s.name, "min_level": s.min_level, "optional": s.optional})).collect(),
+    )
 }
 
 impl Model {
     fn open_on(&self, agent: &str, channel: &str) -> u32 {
-        self.tickets.values().filter(|t| !t.solved && t.assignee.as_deref() == Some(agent) && t.channel == channel).count()
-            as u32
+        self.tickets
+            .values()
+            .filter(|t| !t.solved && t.assignee.as_deref() == Some(agent) && t.channel == channel)
+            .count() as u32
     }
 
     fn effective(t: &Ticket) -> Vec<SkillRequirement> {
@@ -148,7 +152,8 @@ impl Model {
                 return Err(format!("not in group {g}"));
             }
         }
-        if t.excluded.contains(agent_id) || t.excluded_round.as_ref().is_some_and(|(r, x)| *r == round && x == agent_id) {
+        if t.excluded.contains(agent_id) || t.excluded_round.as_ref().is_some_and(|(r, x)| *r == round && x == agent_id)
+        {
             return Err("excluded".into());
         }
         if self.open_on(agent_id, &t.channel) >= a.capacity(&t.channel) {
@@ -176,8 +181,9 @@ impl Model {
                 if a.round != ticket.round {
                     ticket.steps = 0;
                 }
-                self.eligible(&a.agent_id, &ticket, a.round)
-                    .map_err(|why| format!("{} assigned to {} who was not eligible: {why}", out.ticket_id, a.agent_id))?;
+                self.eligible(&a.agent_id, &ticket, a.round).map_err(|why| {
+                    format!("{} assigned to {} who was not eligible: {why}", out.ticket_id, a.agent_id)
+                })?;
                 let t = self.tickets.get_mut(&out.ticket_id).expect("present");
                 t.round = a.round;
                 t.assignee = Some(a.agent_id.clone());
@@ -241,8 +247,18 @@ impl Run {
         match e["type"].as_str().unwrap() {
             "agent.upserted" => {
                 let a = m.agents.entry(agent).or_default();
-                a.skills = e["skills"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap().to_owned(), s["level"].as_u64().unwrap() as u32)).collect();
-                a.capacity = e["capacity"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap() as u32)).collect();
+                a.skills = e["skills"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| (s["name"].as_str().unwrap().to_owned(), s["level"].as_u64().unwrap() as u32))
+                    .collect();
+                a.capacity = e["capacity"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap() as u32))
+                    .collect();
                 a.groups = e["groups"].as_array().unwrap().iter().map(|g| g.as_str().unwrap().to_owned()).collect();
             }
             "agent.status_changed" => {
@@ -264,7 +280,14 @@ impl Run {
                     ticket,
                     Ticket {
                         channel: e["channel"].as_str().unwrap().to_owned(),
-                        skills: skills.iter().map(|s| SkillRequirement { name: s["name"].as_str().unwrap().into(), min_level: s["min_level"].as_u64().unwrap() as u32, optional: s["optional"].as_bool().unwrap() }).collect(),
+                        skills: skills
+                            .iter()
+                            .map(|s| SkillRequirement {
+                                name: s["name"].as_str().unwrap().into(),
+                                min_level: s["min_level"].as_u64().unwrap() as u32,
+                                optional: s["optional"].as_bool().unwrap(),
+                            })
+                            .collect(),
                         solved: false,
                         assignee: None,
                         queued: false,
@@ -296,7 +319,15 @@ impl Run {
                     if let Some(a) = t.assignee.take() {
                         t.excluded.insert(a);
                     }
-                    t.skills = serde_json::from_value::<Vec<Value>>(e["skills"].clone()).unwrap().iter().map(|s| SkillRequirement { name: s["name"].as_str().unwrap().into(), min_level: s["min_level"].as_u64().unwrap() as u32, optional: s["optional"].as_bool().unwrap() }).collect();
+                    t.skills = serde_json::from_value::<Vec<Value>>(e["skills"].clone())
+                        .unwrap()
+                        .iter()
+                        .map(|s| SkillRequirement {
+                            name: s["name"].as_str().unwrap().into(),
+                            min_level: s["min_level"].as_u64().unwrap() as u32,
+                            optional: s["optional"].as_bool().unwrap(),
+                        })
+                        .collect();
                     if let Some(g) = e["group"].as_str() {
                         t.group = Some(g.to_owned());
                     }
@@ -304,7 +335,15 @@ impl Run {
             }
             "ticket.updated" => {
                 if let Some(t) = m.tickets.get_mut(&ticket) {
-                    t.skills = serde_json::from_value::<Vec<Value>>(e["skills"].clone()).unwrap().iter().map(|s| SkillRequirement { name: s["name"].as_str().unwrap().into(), min_level: s["min_level"].as_u64().unwrap() as u32, optional: s["optional"].as_bool().unwrap() }).collect();
+                    t.skills = serde_json::from_value::<Vec<Value>>(e["skills"].clone())
+                        .unwrap()
+                        .iter()
+                        .map(|s| SkillRequirement {
+                            name: s["name"].as_str().unwrap().into(),
+                            min_level: s["min_level"].as_u64().unwrap() as u32,
+                            optional: s["optional"].as_bool().unwrap(),
+                        })
+                        .collect();
                 }
             }
             _ => {}

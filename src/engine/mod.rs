@@ -51,7 +51,13 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(rules: Arc<Rules>) -> Engine {
-        Engine { rules, tenants: Vec::new(), by_name: FxHashMap::default(), agenda: BTreeSet::new(), agenda_key: Vec::new() }
+        Engine {
+            rules,
+            tenants: Vec::new(),
+            by_name: FxHashMap::default(),
+            agenda: BTreeSet::new(),
+            agenda_key: Vec::new(),
+        }
     }
 
     pub fn rules(&self) -> &Arc<Rules> {

@@ -37,12 +37,7 @@ impl Emitter<'_> {
         channel: &str,
     ) {
         let id = format!("{}/warn-{pct}", self.cycle_id(ticket, metric, cycle));
-        self.push(
-            ticket,
-            id.clone(),
-            ts,
-            Payload::SlaWarning { metric, cycle, threshold_pct: pct, target_ms, due_at },
-        );
+        self.push(ticket, id.clone(), ts, Payload::SlaWarning { metric, cycle, threshold_pct: pct, target_ms, due_at });
         self.notifications(ticket, &id, ts, recipients, channel, NotificationCause::SlaWarning);
     }
 

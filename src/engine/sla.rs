@@ -33,7 +33,10 @@ pub enum Milestone {
     Warning(u8),
     Breach,
     /// Ladder level `index` (0-based); `repeat` 0 is the level itself, k >= 1 its k-th repeat.
-    Level { index: usize, repeat: u32 },
+    Level {
+        index: usize,
+        repeat: u32,
+    },
 }
 
 /// One cycle of one metric.
@@ -260,6 +263,11 @@ impl Clock {
         if self.breached_at.is_some() {
             return Vec::new();
         }
-        self.policy.warn_at.iter().copied().filter(|&p| !self.has_warned(p) && self.warning_threshold(p) <= used).collect()
+        self.policy
+            .warn_at
+            .iter()
+            .copied()
+            .filter(|&p| !self.has_warned(p) && self.warning_threshold(p) <= used)
+            .collect()
     }
 }

@@ -14,7 +14,7 @@ use super::sla::{Clock, Milestone, Phase};
 use super::ticket::{Route, Ticket};
 use super::wheel::Wheel;
 use crate::contract::{
-    AgentStatus, Body, EscalationKind, EscalationOrigin, EscalationRequested, Envelope, Metric, OutputEvent, Priority,
+    AgentStatus, Body, Envelope, EscalationKind, EscalationOrigin, EscalationRequested, Metric, OutputEvent, Priority,
     Reason, Rejection, Status, TicketCreated, TicketUpdated,
 };
 use crate::time::Millis;
@@ -184,8 +184,12 @@ impl Tenant {
         f: impl FnOnce(&mut Ticket, &mut Ctx<'_>) -> R,
     ) -> Option<R> {
         let ticket = self.tickets.get_mut(slot as usize)?.as_mut()?;
-        let mut ctx =
-            Ctx { rules, wheel: &mut self.wheel, routing: &mut self.routing, emit: Emitter { tenant: &self.name, events: out } };
+        let mut ctx = Ctx {
+            rules,
+            wheel: &mut self.wheel,
+            routing: &mut self.routing,
+            emit: Emitter { tenant: &self.name, events: out },
+        };
         let result = f(ticket, &mut ctx);
         Some(result)
     }
@@ -334,7 +338,14 @@ impl Tenant {
         }
     }
 
-    fn status_changed(&mut self, slot: TicketRef, status: Status, at: Millis, rules: &Arc<Rules>, out: &mut Vec<OutputEvent>) {
+    fn status_changed(
+        &mut self,
+        slot: TicketRef,
+        status: Status,
+        at: Millis,
+        rules: &Arc<Rules>,
+        out: &mut Vec<OutputEvent>,
+    ) {
         if status == Status::Closed {
             self.close(slot, at, rules, out);
             return;
@@ -395,7 +406,14 @@ impl Tenant {
         }
     }
 
-    fn ticket_assigned(&mut self, ticket_id: &str, agent_id: &str, at: Millis, rules: &Arc<Rules>, out: &mut Vec<OutputEvent>) {
+    fn ticket_assigned(
+        &mut self,
+        ticket_id: &str,
+        agent_id: &str,
+        at: Millis,
+        rules: &Arc<Rules>,
+        out: &mut Vec<OutputEvent>,
+    ) {
         let slot = self.by_id[ticket_id];
         let previous = self
             .with_ticket(slot, rules, out, |t, ctx| {
@@ -588,7 +606,14 @@ fn choose_policy(rules: &Rules, t: &Ticket, tenant: &str) -> Option<Arc<Policy>>
 
 /// Chooses the policy again (SLA.md, Targets): running cycles keep their SLA time used and take
 /// the new target; metrics no longer tracked end; newly tracked ones start per their rules.
-fn rechoose_policy(t: &mut Ticket, slot: TicketRef, old_priority: Priority, at: Millis, tenant: &str, ctx: &mut Ctx<'_>) {
+fn rechoose_policy(
+    t: &mut Ticket,
+    slot: TicketRef,
+    old_priority: Priority,
+    at: Millis,
+    tenant: &str,
+    ctx: &mut Ctx<'_>,
+) {
     let old = t.policy.clone();
     let new = choose_policy(ctx.rules, t, tenant);
     t.policy = new.clone();
@@ -652,7 +677,8 @@ fn arm(t: &mut Ticket, slot: TicketRef, metric: Metric, ctx: &mut Ctx<'_>) {
     }
     if let Some((milestone, amount)) = clock.next_milestone() {
         let due = clock.due_instant(milestone, amount);
-        clock.timer = Some(ctx.wheel.insert(to_wheel_time(due), TimerRef { ticket: slot, kind: TimerKind::Sla(metric) }));
+        clock.timer =
+            Some(ctx.wheel.insert(to_wheel_time(due), TimerRef { ticket: slot, kind: TimerKind::Sla(metric) }));
     }
 }
 

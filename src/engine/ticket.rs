@@ -77,11 +77,6 @@ impl Ticket {
 
     /// Queue order's second key: the earliest breach instant among the running cycles.
     pub fn earliest_breach(&self) -> Option<Millis> {
-        self.clocks
-            .iter()
-            .flatten()
-            .filter(|c| c.phase == super::sla::Phase::Running)
-            .map(|c| c.breach_instant())
-            .min()
+        self.clocks.iter().flatten().filter(|c| c.phase == super::sla::Phase::Running).map(|c| c.breach_instant()).min()
     }
 }

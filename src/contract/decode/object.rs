@@ -431,10 +431,7 @@ mod tests {
         for case in cases {
             let value = serde_json::from_slice::<Value>(case);
             let object = Object::parse(case);
-            let expected = match value {
-                Ok(Value::Object(_)) => true,
-                _ => false,
-            };
+            let expected = matches!(value, Ok(Value::Object(_)));
             assert_eq!(object.is_ok(), expected, "{}", String::from_utf8_lossy(case));
         }
         for depth in [125, 126, 127, 128, 129] {

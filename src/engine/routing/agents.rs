@@ -3,6 +3,7 @@
 
 use super::index::Key;
 use super::intern::{ChanId, GroupId, SkillId};
+use super::labels::Label;
 use super::TicketRef;
 use crate::contract::AgentStatus;
 use rustc_hash::FxHashMap;
@@ -37,8 +38,10 @@ pub(super) struct Profile {
 pub(super) struct Agent {
     pub id: Arc<str>,
     /// The id's place in byte order (see [`super::labels`]).
-    pub label: u64,
+    pub label: Label,
     pub profile: Profile,
+    /// Bits of the profile's skills and groups.
+    pub filter: Filter,
     pub status: AgentStatus,
     /// The last assignment or becoming `available`, whichever is later.
     pub idle: Option<i64>,
@@ -49,10 +52,11 @@ pub(super) struct Agent {
 
 impl Agent {
     /// A new agent: `offline`, holding what was assigned to it before it was known.
-    pub fn new(id: Arc<str>, label: u64, profile: Profile, early: Option<Early>) -> Agent {
+    pub fn new(id: Arc<str>, label: Label, profile: Profile, early: Option<Early>) -> Agent {
         let mut agent = Agent {
             id,
             label,
+            filter: Filter::of(&profile),
             profile,
             status: AgentStatus::Offline,
             idle: None,
@@ -66,6 +70,12 @@ impl Agent {
             }
         }
         agent
+    }
+
+    /// Replaces the profile, returning the old one.
+    pub fn set_profile(&mut self, profile: Profile) -> Profile {
+        self.filter = Filter::of(&profile);
+        std::mem::replace(&mut self.profile, profile)
     }
 
     pub fn is_available(&self) -> bool {
@@ -111,9 +121,9 @@ impl Agent {
         self.open_on(chan) < self.capacity(chan)
     }
 
-    /// The key of the agent in channel `chan`'s index, when it belongs there (available with
+    /// The key of the agent in channel `chan`'s set, when it belongs there (available with
     /// room), in load order or idle order.
-    pub fn index_key(&self, chan: ChanId, by_load: bool) -> Option<Key> {
+    pub fn room_key(&self, chan: ChanId, by_load: bool) -> Option<Key> {
         if !self.is_available() {
             return None;
         }
@@ -193,9 +203,9 @@ pub(super) struct Early {
     pub last: Option<i64>,
 }
 
-/// A one-word summary of an agent's skills (level >= 1) and groups, one bit per id modulo 64:
-/// kept beside the slab so that a walk over candidates rules most of them out without
-/// touching their records. A clear bit is certain; a set bit still needs the exact test.
+/// A summary of an agent's skills (level >= 1) and groups, one bit per id modulo 64: carried
+/// in the index's entries so that a walk rules most agents out without touching their
+/// records. A clear bit is certain; a set bit still needs the exact test.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Filter {
     pub skills: u64,
@@ -213,6 +223,11 @@ impl Filter {
         Filter { skills, groups }
     }
 
+    /// Skills and groups in one word.
+    pub fn bits(self) -> u128 {
+        (self.skills as u128) << 64 | self.groups as u128
+    }
+
     /// False when the agent surely lacks something `need` has.
     pub fn may_meet(self, need: Filter) -> bool {
         self.skills & need.skills == need.skills && self.groups & need.groups == need.groups
@@ -223,7 +238,6 @@ impl Filter {
 #[derive(Debug, Default)]
 pub(super) struct Agents {
     slots: Vec<Option<Agent>>,
-    filters: Vec<Filter>,
     free: Vec<Slot>,
     by_id: FxHashMap<Arc<str>, Slot>,
 }
@@ -241,32 +255,19 @@ impl Agents {
         self.slots[slot as usize].as_mut().expect("a live agent slot")
     }
 
-    pub fn filter(&self, slot: Slot) -> Filter {
-        self.filters[slot as usize]
-    }
-
-    /// Replaces an agent's profile (and its filter).
-    pub fn set_profile(&mut self, slot: Slot, profile: Profile) -> Profile {
-        self.filters[slot as usize] = Filter::of(&profile);
-        std::mem::replace(&mut self.get_mut(slot).profile, profile)
-    }
-
     pub fn by_id(&self, id: &str) -> Option<&Agent> {
         self.slot(id).map(|slot| self.get(slot))
     }
 
     pub fn insert(&mut self, agent: Agent) -> Slot {
         let id = agent.id.clone();
-        let filter = Filter::of(&agent.profile);
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(agent);
-                self.filters[slot as usize] = filter;
                 slot
             }
             None => {
                 self.slots.push(Some(agent));
-                self.filters.push(filter);
                 (self.slots.len() - 1) as Slot
             }
         };

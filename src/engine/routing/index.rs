@@ -1,17 +1,20 @@
-//! The index of agents who can take work: per channel, the agents available with room on it,
-//! in one set of all of them, one per (skill, level bucket) and one per group. Levels are
-//! bucketed 1, 2, .., 9 and 10-or-more (`min_level` is at most 10), so a walk for a minimum level
-//! never meets agents below it.
-//!
-//! Sets are ordered by the table's index order: (idle-since, agent_id) by default, or
-//! (open/capacity on the channel, idle-since, agent_id) when the tenant routes `least_loaded`.
+//! The index of agents who can take work:
+//! - per channel: the available agents with room on it, in the table's index order:
+//!   (idle-since, agent_id) by default, or (open/capacity on the channel, idle-since, agent_id)
+//!   when the tenant routes `least_loaded`. Each entry carries the agent's skill and group
+//!   bits, so a walk rules out most agents without touching their records. An assignment
+//!   moves the agent in these sets only (one per channel it has room on).
+//! - per skill and level bucket, and per group: the available agents, unordered. These change
+//!   only with presence and profiles, and give the size of each requirement's candidates and,
+//!   when that is small, the candidates themselves. Levels are bucketed 1, 2, .., 9 and
+//!   10-or-more (`min_level` is at most 10).
 
-use super::agents::{Agent, Slot};
+use super::agents::{Agent, Filter, Slot};
+use super::blocks::{Bits, Blocks};
 use super::intern::{ChanId, GroupId, SkillId};
+use super::labels::Label;
+use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
-use std::collections::btree_set;
-use std::collections::BTreeSet;
-use std::iter::Peekable;
 
 /// The highest level bucket: levels 10 and above.
 pub(super) const TOP_BUCKET: u32 = 10;
@@ -21,7 +24,7 @@ pub(super) fn bucket(level: u32) -> u32 {
     level.clamp(1, TOP_BUCKET)
 }
 
-/// Where an agent sorts in a channel's sets, before its id.
+/// Where an agent sorts in a channel's set, before its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Key {
     /// Open tickets on the channel and capacity there, in load order; `(0, 1)` in idle order.
@@ -30,146 +33,172 @@ pub(super) struct Key {
     pub idle: i64,
 }
 
-/// An agent in a set: by load (compared exactly, by cross-multiplication), idle-since, then
-/// `agent_id` (byte order, through its label). `slot` never decides (labels are unique).
+/// An agent in a channel's set: by load (compared exactly, by cross-multiplication),
+/// idle-since, then `agent_id` (byte order, through its label); `slot` and `filter` never
+/// decide (labels are unique).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Entry {
+pub(super) struct RoomEntry {
     pub key: Key,
-    pub label: u64,
+    pub label: Label,
     pub slot: Slot,
+    pub filter: Filter,
 }
 
-impl Ord for Entry {
+impl Bits for RoomEntry {
+    fn bits(&self) -> u128 {
+        self.filter.bits()
+    }
+}
+
+impl Ord for RoomEntry {
     fn cmp(&self, other: &Self) -> Ordering {
-        let load = (self.key.open as u64 * other.key.cap as u64).cmp(&(other.key.open as u64 * self.key.cap as u64));
+        let load = if self.key.cap == other.key.cap {
+            self.key.open.cmp(&other.key.open)
+        } else {
+            (self.key.open as u64 * other.key.cap as u64).cmp(&(other.key.open as u64 * self.key.cap as u64))
+        };
         load.then_with(|| self.key.idle.cmp(&other.key.idle))
             .then_with(|| self.label.cmp(&other.label))
             .then_with(|| self.slot.cmp(&other.slot))
     }
 }
 
-impl PartialOrd for Entry {
+impl PartialOrd for RoomEntry {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl PartialEq for Entry {
+impl PartialEq for RoomEntry {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
 
-impl Eq for Entry {}
+impl Eq for RoomEntry {}
 
-/// Which set of a channel.
+/// A set of agents by what they have: a skill at a level bucket, or a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tag {
-    All,
     /// A skill and a level bucket.
     Skill(SkillId, u32),
     Group(GroupId),
 }
 
-type Buckets = [BTreeSet<Entry>; TOP_BUCKET as usize];
-
+/// An unordered set of slots: `O(1)` insert and remove.
 #[derive(Debug, Default)]
-struct ChanSets {
-    all: BTreeSet<Entry>,
-    skill: Vec<Buckets>,
-    group: Vec<BTreeSet<Entry>>,
+pub(super) struct Members {
+    slots: Vec<Slot>,
+    pos: FxHashMap<Slot, u32>,
 }
 
-static EMPTY: BTreeSet<Entry> = BTreeSet::new();
+impl Members {
+    fn insert(&mut self, slot: Slot) {
+        let fresh = self.pos.insert(slot, self.slots.len() as u32).is_none();
+        debug_assert!(fresh, "agent twice in a set");
+        self.slots.push(slot);
+    }
+
+    fn remove(&mut self, slot: Slot) {
+        let pos = self.pos.remove(&slot).expect("agent in the set") as usize;
+        self.slots.swap_remove(pos);
+        if let Some(&moved) = self.slots.get(pos) {
+            self.pos.insert(moved, pos as u32);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    #[cfg(test)]
+    pub fn contains(&self, slot: Slot) -> bool {
+        self.pos.contains_key(&slot)
+    }
+}
+
+type Buckets = [Members; TOP_BUCKET as usize];
+
+static EMPTY: Members = Members { slots: Vec::new(), pos: FxHashMap::with_hasher(rustc_hash::FxBuildHasher) };
 
 #[derive(Debug, Default)]
 pub(super) struct AgentIndex {
-    chans: Vec<ChanSets>,
+    /// Available agents per skill and level bucket.
+    skill: Vec<Buckets>,
+    /// Available agents per group.
+    group: Vec<Members>,
+    /// Per channel: the available agents with room on it, in the index order.
+    room: Vec<Blocks<RoomEntry>>,
+    /// How many agents are available.
+    available: usize,
 }
 
 impl AgentIndex {
-    /// Adds the sets of the next channel id (empty).
+    /// Adds the set of the next channel id (empty).
     pub fn add_channel(&mut self) {
-        self.chans.push(ChanSets::default());
+        self.room.push(Blocks::new());
     }
 
     pub fn channels(&self) -> usize {
-        self.chans.len()
+        self.room.len()
     }
 
-    pub fn set(&self, chan: ChanId, tag: Tag) -> &BTreeSet<Entry> {
-        let sets = &self.chans[chan as usize];
+    #[cfg(test)]
+    pub fn available(&self) -> usize {
+        self.available
+    }
+
+    pub fn tag(&self, tag: Tag) -> &Members {
         let set = match tag {
-            Tag::All => Some(&sets.all),
-            Tag::Skill(s, b) => sets.skill.get(s as usize).map(|buckets| &buckets[b as usize - 1]),
-            Tag::Group(g) => sets.group.get(g as usize),
+            Tag::Skill(s, b) => self.skill.get(s as usize).map(|buckets| &buckets[b as usize - 1]),
+            Tag::Group(g) => self.group.get(g as usize),
         };
         set.unwrap_or(&EMPTY)
     }
 
-    /// Puts the agent in every set of the channel it belongs to, under `key`.
-    pub fn insert(&mut self, chan: ChanId, agent: &Agent, slot: Slot, key: Key) {
-        let entry = Entry { key, label: agent.label, slot };
-        let sets = &mut self.chans[chan as usize];
-        for (skill, level) in agent.skill_levels() {
-            if sets.skill.len() <= skill as usize {
-                sets.skill.resize_with(skill as usize + 1, || std::array::from_fn(|_| BTreeSet::new()));
-            }
-            sets.skill[skill as usize][bucket(level) as usize - 1].insert(entry);
-        }
-        for &group in &agent.profile.groups {
-            if sets.group.len() <= group as usize {
-                sets.group.resize_with(group as usize + 1, BTreeSet::new);
-            }
-            sets.group[group as usize].insert(entry);
-        }
-        sets.all.insert(entry);
+    pub fn room(&self, chan: ChanId) -> &Blocks<RoomEntry> {
+        &self.room[chan as usize]
     }
 
-    /// Takes the agent out of every set of the channel, where it was under `key`.
-    pub fn remove(&mut self, chan: ChanId, agent: &Agent, slot: Slot, key: Key) {
-        let entry = Entry { key, label: agent.label, slot };
-        let sets = &mut self.chans[chan as usize];
+    /// Counts an available agent in the sets of its skills and groups.
+    pub fn insert_tags(&mut self, agent: &Agent, slot: Slot) {
         for (skill, level) in agent.skill_levels() {
-            let removed = sets.skill[skill as usize][bucket(level) as usize - 1].remove(&entry);
-            debug_assert!(removed, "agent missing from a skill set");
+            if self.skill.len() <= skill as usize {
+                self.skill.resize_with(skill as usize + 1, Default::default);
+            }
+            self.skill[skill as usize][bucket(level) as usize - 1].insert(slot);
         }
         for &group in &agent.profile.groups {
-            let removed = sets.group[group as usize].remove(&entry);
-            debug_assert!(removed, "agent missing from a group set");
+            if self.group.len() <= group as usize {
+                self.group.resize_with(group as usize + 1, Members::default);
+            }
+            self.group[group as usize].insert(slot);
         }
-        let removed = sets.all.remove(&entry);
+        self.available += 1;
+    }
+
+    /// Takes an agent out of the sets of its skills and groups.
+    pub fn remove_tags(&mut self, agent: &Agent, slot: Slot) {
+        for (skill, level) in agent.skill_levels() {
+            self.skill[skill as usize][bucket(level) as usize - 1].remove(slot);
+        }
+        for &group in &agent.profile.groups {
+            self.group[group as usize].remove(slot);
+        }
+        self.available -= 1;
+    }
+
+    pub fn insert_room(&mut self, chan: ChanId, agent: &Agent, slot: Slot, key: Key) {
+        self.room[chan as usize].insert(RoomEntry { key, label: agent.label, slot, filter: agent.filter });
+    }
+
+    pub fn remove_room(&mut self, chan: ChanId, agent: &Agent, slot: Slot, key: Key) {
+        let entry = RoomEntry { key, label: agent.label, slot, filter: agent.filter };
+        let removed = self.room[chan as usize].remove(&entry);
         debug_assert!(removed, "agent missing from a channel set");
-    }
-}
-
-/// The entries of several sets, merged in order (each agent is in at most one of them).
-pub(super) struct Merge<'a> {
-    heads: Vec<Peekable<btree_set::Iter<'a, Entry>>>,
-}
-
-impl<'a> Merge<'a> {
-    pub fn new(sets: impl Iterator<Item = &'a BTreeSet<Entry>>) -> Self {
-        Merge { heads: sets.filter(|s| !s.is_empty()).map(|s| s.iter().peekable()).collect() }
-    }
-}
-
-impl<'a> Iterator for Merge<'a> {
-    type Item = &'a Entry;
-
-    fn next(&mut self) -> Option<&'a Entry> {
-        if self.heads.len() == 1 {
-            return self.heads[0].next();
-        }
-        let mut min: Option<(usize, Entry)> = None;
-        for (i, head) in self.heads.iter_mut().enumerate() {
-            if let Some(&&e) = head.peek() {
-                if min.is_none_or(|(_, m)| e < m) {
-                    min = Some((i, e));
-                }
-            }
-        }
-        let (i, _) = min?;
-        self.heads[i].next()
     }
 }

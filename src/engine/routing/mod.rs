@@ -51,6 +51,7 @@
 //! assignment of an agent with `"*"` capacity.
 
 mod agents;
+mod blocks;
 mod eligibility;
 mod index;
 mod intern;
@@ -130,7 +131,7 @@ impl RoutingTable {
             Some(slot) => {
                 self.reindex(slot, false);
                 self.census.add(&interned);
-                let old = self.agents.set_profile(slot, interned);
+                let old = self.agents.get_mut(slot).set_profile(interned);
                 self.census.remove(&old);
                 self.reindex(slot, true);
                 self.agents.get(slot).is_available()
@@ -193,11 +194,11 @@ impl RoutingTable {
         let agent = self.agents.get(slot);
         let idle = Some(later(agent.idle, now));
         if idle != agent.idle {
-            self.reindex(slot, false);
+            self.reindex_rooms(slot, false);
             let agent = self.agents.get_mut(slot);
             agent.idle = idle;
             agent.hold(ticket, held);
-            self.reindex(slot, true);
+            self.reindex_rooms(slot, true);
         } else {
             let prev = agent.held(ticket).map_or(chan, |h| h.chan);
             self.update_on(slot, [chan, prev], |agent| agent.hold(ticket, held));
@@ -309,11 +310,11 @@ impl RoutingTable {
         if by_load != self.by_load {
             let slots: Vec<Slot> = self.agents.iter().map(|(slot, _)| slot).collect();
             for &slot in &slots {
-                self.reindex(slot, false);
+                self.reindex_rooms(slot, false);
             }
             self.by_load = by_load;
             for &slot in &slots {
-                self.reindex(slot, true);
+                self.reindex_rooms(slot, true);
             }
         }
     }
@@ -337,9 +338,11 @@ impl RoutingTable {
             self.index.add_channel();
             self.queue.add_channel();
             debug_assert_eq!(self.index.channels(), self.chans.len());
-            for (slot, agent) in self.agents.iter() {
-                if let Some(key) = agent.index_key(chan, self.by_load) {
-                    self.index.insert(chan, agent, slot, key);
+            let slots: Vec<Slot> = self.agents.iter().map(|(slot, _)| slot).collect();
+            for slot in slots {
+                let agent = self.agents.get(slot);
+                if let Some(key) = agent.room_key(chan, self.by_load) {
+                    self.index.insert_room(chan, agent, slot, key);
                 }
             }
         }
@@ -347,10 +350,10 @@ impl RoutingTable {
     }
 
     /// Spreads the id labels out again, with `id` (a new agent's) among them; returns its label.
-    fn relabel(&mut self, id: Arc<str>) -> u64 {
+    fn relabel(&mut self, id: Arc<str>) -> labels::Label {
         let slots: Vec<Slot> = self.agents.iter().map(|(slot, _)| slot).collect();
         for &slot in &slots {
-            self.reindex(slot, false);
+            self.reindex_rooms(slot, false);
         }
         let mut label = 0;
         for (each, new) in self.labels.relabel(id.clone()) {
@@ -360,25 +363,39 @@ impl RoutingTable {
             }
         }
         for &slot in &slots {
-            self.reindex(slot, true);
+            self.reindex_rooms(slot, true);
         }
         label
     }
 
-    /// Takes the agent out of (`insert` false) or puts it in (true) the sets of every channel,
-    /// as its current state says. Updates that may move it everywhere run: out, change, in.
+    /// Takes the agent out of (`insert` false) or puts it in (true) every set, as its current
+    /// state says. Updates that may move it everywhere run: out, change, in.
     fn reindex(&mut self, slot: Slot, insert: bool) {
+        let agent = self.agents.get(slot);
+        if agent.is_available() {
+            if insert {
+                self.index.insert_tags(agent, slot);
+            } else {
+                self.index.remove_tags(agent, slot);
+            }
+        }
+        self.reindex_rooms(slot, insert);
+    }
+
+    /// The same for the channels' sets only (enough when only idle-since, held tickets or the
+    /// label change).
+    fn reindex_rooms(&mut self, slot: Slot, insert: bool) {
         let (agents, index, by_load) = (&self.agents, &mut self.index, self.by_load);
         let agent = agents.get(slot);
         if !agent.is_available() {
             return;
         }
         let apply = |chan: ChanId| {
-            if let Some(key) = agent.index_key(chan, by_load) {
+            if let Some(key) = agent.room_key(chan, by_load) {
                 if insert {
-                    index.insert(chan, agent, slot, key);
+                    index.insert_room(chan, agent, slot, key);
                 } else {
-                    index.remove(chan, agent, slot, key);
+                    index.remove_room(chan, agent, slot, key);
                 }
             }
         };
@@ -389,19 +406,19 @@ impl RoutingTable {
     /// agent's room on `chans`: moves the index entries that change.
     fn update_on(&mut self, slot: Slot, chans: [ChanId; 2], f: impl FnOnce(&mut Agent)) {
         let by_load = self.by_load;
-        let before = chans.map(|c| self.agents.get(slot).index_key(c, by_load));
+        let before = chans.map(|c| self.agents.get(slot).room_key(c, by_load));
         f(self.agents.get_mut(slot));
         let (agents, index) = (&self.agents, &mut self.index);
         let agent = agents.get(slot);
         let n = if chans[0] == chans[1] { 1 } else { 2 };
         for (&chan, &before) in chans.iter().zip(&before).take(n) {
-            let after = agent.index_key(chan, by_load);
+            let after = agent.room_key(chan, by_load);
             if before != after {
                 if let Some(key) = before {
-                    index.remove(chan, agent, slot, key);
+                    index.remove_room(chan, agent, slot, key);
                 }
                 if let Some(key) = after {
-                    index.insert(chan, agent, slot, key);
+                    index.insert_room(chan, agent, slot, key);
                 }
             }
         }
@@ -446,44 +463,56 @@ impl RoutingTable {
         Some(Needs { skills, group, chan: self.chans.get(&req.channel) })
     }
 
-    /// Index consistency, for tests: every agent is in exactly the sets its state says.
+    /// Index consistency, for tests: every agent is in exactly the sets its state says, with
+    /// the room bits its state says.
     #[cfg(test)]
     fn check_invariants(&self) {
-        use index::{Entry, Tag};
+        use index::Tag;
         self.queue.check_invariants();
-        let labels: Vec<(&str, u64)> = self.labels.in_order().collect();
+        let labels: Vec<(&str, labels::Label)> = self.labels.in_order().collect();
         assert_eq!(labels.len(), self.agents.len());
         assert!(labels.windows(2).all(|w| w[0].1 < w[1].1), "labels follow id order");
         for (id, label) in labels {
             assert_eq!(self.agents.by_id(id).map(|a| a.label), Some(label));
         }
-        for chan in 0..self.chans.len() as ChanId {
-            let mut expected_all = 0;
-            let mut expected_tagged = 0;
-            for (slot, agent) in self.agents.iter() {
-                let Some(key) = agent.index_key(chan, self.by_load) else { continue };
-                let entry = Entry { key, label: agent.label, slot };
-                let find = |tag| self.index.set(chan, tag).iter().find(|e| e.slot == slot).copied();
-                let found = find(Tag::All).expect("agent in its channel set");
-                assert_eq!((found.key, found.label), (key, agent.label), "{} on channel {chan}", agent.id);
-                assert!(self.index.set(chan, Tag::All).contains(&entry), "{} missing on channel {chan}", agent.id);
-                for (skill, level) in agent.skill_levels() {
-                    assert!(self.index.set(chan, Tag::Skill(skill, index::bucket(level))).contains(&entry));
-                    expected_tagged += 1;
-                }
-                for &group in &agent.profile.groups {
-                    assert!(self.index.set(chan, Tag::Group(group)).contains(&entry));
-                    expected_tagged += 1;
-                }
-                expected_all += 1;
+        let mut tagged = 0;
+        let mut available = 0;
+        for (slot, agent) in self.agents.iter() {
+            if !agent.is_available() {
+                continue;
             }
-            assert_eq!(self.index.set(chan, Tag::All).len(), expected_all);
-            let tagged: usize = (0..self.skills.len() as u32)
-                .flat_map(|s| (1..=index::TOP_BUCKET).map(move |b| (s, b)))
-                .map(|(s, b)| self.index.set(chan, Tag::Skill(s, b)).len())
-                .chain((0..self.groups.len() as u32).map(|g| self.index.set(chan, Tag::Group(g)).len()))
-                .sum();
-            assert_eq!(tagged, expected_tagged);
+            available += 1;
+            for (skill, level) in agent.skill_levels() {
+                assert!(self.index.tag(Tag::Skill(skill, index::bucket(level))).contains(slot));
+                tagged += 1;
+            }
+            for &group in &agent.profile.groups {
+                assert!(self.index.tag(Tag::Group(group)).contains(slot));
+                tagged += 1;
+            }
+        }
+        assert_eq!(self.index.available(), available);
+        let in_sets: usize = (0..self.skills.len() as u32)
+            .flat_map(|s| (1..=index::TOP_BUCKET).map(move |b| Tag::Skill(s, b)))
+            .chain((0..self.groups.len() as u32).map(Tag::Group))
+            .map(|tag| self.index.tag(tag).len())
+            .sum();
+        assert_eq!(in_sets, tagged);
+        for chan in 0..self.chans.len() as ChanId {
+            let mut expected = 0;
+            for (slot, agent) in self.agents.iter() {
+                let Some(key) = agent.room_key(chan, self.by_load) else { continue };
+                let found = self.index.room(chan).iter().find(|e| e.slot == slot).copied();
+                let found = found.unwrap_or_else(|| panic!("{} missing on channel {chan}", agent.id));
+                assert_eq!(
+                    (found.key, found.label, found.filter),
+                    (key, agent.label, agent.filter),
+                    "{} on {chan}",
+                    agent.id
+                );
+                expected += 1;
+            }
+            assert_eq!(self.index.room(chan).len(), expected);
         }
     }
 }

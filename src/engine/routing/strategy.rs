@@ -2,14 +2,13 @@
 //! then longest idle, then the smallest `agent_id`; and the walks over the index that find it
 //! without looking at every agent.
 
-use super::agents::{Agent, Filter};
+use super::agents::{Agent, Slot};
 use super::eligibility::{Needs, Requirements};
-use super::index::{bucket, Entry, Merge, Tag, TOP_BUCKET};
+use super::index::{bucket, Members, Tag, TOP_BUCKET};
 use super::intern::{ChanId, SkillId};
 use super::RoutingTable;
 use crate::engine::rules::Strategy;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
 
 /// An agent's standing under the strategy, before idle-since and id.
 #[derive(Debug, Clone, Copy)]
@@ -92,14 +91,29 @@ impl Chooser {
     }
 }
 
-/// Sets to walk together, and how many entries they hold.
-struct Source<'a> {
-    sets: Vec<&'a BTreeSet<Entry>>,
-    len: usize,
+/// The agents a requirement admits, unordered: a gating skill at its minimum level or above
+/// (several level buckets), or a group.
+enum TagSource<'a> {
+    Skill { skill: SkillId, min: u32, len: usize },
+    Group(&'a Members),
+}
+
+impl TagSource<'_> {
+    fn len(&self) -> usize {
+        match self {
+            TagSource::Skill { len, .. } => *len,
+            TagSource::Group(set) => set.len(),
+        }
+    }
 }
 
 impl RoutingTable {
     /// The choice for a ticket (see [`RoutingTable::choose_agent`]).
+    ///
+    /// On a named channel: walk the channel's set (agents with room there, in the index order)
+    /// until nothing later can be better, testing each agent's bits first; or, when the
+    /// smallest set of agents the ticket's skills or group admit is small (or the walk has
+    /// gone on four times that long), read that set whole instead.
     pub(super) fn choose(&self, req: &Requirements, needs: &Needs, strategy: Strategy) -> Option<&Agent> {
         let (score_skills, score_bound) = match strategy {
             Strategy::MostSkilled => {
@@ -111,97 +125,96 @@ impl RoutingTable {
         };
         let mut chooser =
             Chooser { strategy, chan: needs.chan, score_skills, score_bound, idle_ordered: false, load_ordered: false };
+        let excluded = &req.excluded[..];
         let Some(chan) = needs.chan else {
             // A channel nothing has named: no index; every agent is looked at.
-            let candidates = self.agents.iter().map(|(_, a)| a).filter(|a| a.eligible(needs, &req.excluded));
-            return chooser.pick(candidates);
+            return chooser.pick(self.agents.iter().map(|(_, a)| a).filter(|a| a.eligible(needs, excluded)));
         };
-        chooser.idle_ordered = !self.by_load;
-        chooser.load_ordered = self.by_load;
-        let need = needs.filter();
-        let eligible = |e: &&Entry| -> bool {
-            self.agents.filter(e.slot).may_meet(need) && self.agents.get(e.slot).eligible_in_index(needs, &req.excluded)
-        };
+        let skills = needs.skills.iter().map(|&(skill, min)| TagSource::Skill {
+            skill,
+            min,
+            len: self.skill_sets(skill, min).map(Members::len).sum(),
+        });
+        let group = needs.group.map(|g| TagSource::Group(self.index.tag(Tag::Group(g))));
+        let tags = skills.chain(group).min_by_key(TagSource::len);
+        if tags.as_ref().is_some_and(|t| t.len() == 0) {
+            return None;
+        }
         if strategy == Strategy::MostSkilled {
-            if let Some(best) = self.most_skilled(&chooser, needs, chan, need, &req.excluded) {
+            if let Some(best) = self.most_skilled(&chooser, needs, excluded) {
                 return best;
             }
         }
-        let source = self.smallest_source(needs, chan);
-        chooser.pick(Merge::new(source.sets.into_iter()).filter(eligible).map(|e| self.agents.get(e.slot)))
-    }
-
-    /// The agents with a gating skill at its minimum level or above, or in the group (whichever
-    /// are fewest), else all: each set of the channel in walk order.
-    fn smallest_source(&self, needs: &Needs, chan: ChanId) -> Source<'_> {
-        let skills = needs.skills.iter().map(|&(skill, min)| self.skill_source(chan, skill, min));
-        let group = needs.group.map(|g| {
-            let set = self.index.set(chan, Tag::Group(g));
-            Source { sets: vec![set], len: set.len() }
-        });
-        skills.chain(group).min_by_key(|s| s.len).unwrap_or_else(|| {
-            let set = self.index.set(chan, Tag::All);
-            Source { sets: vec![set], len: set.len() }
-        })
-    }
-
-    fn skill_source(&self, chan: ChanId, skill: SkillId, min: u32) -> Source<'_> {
-        let sets: Vec<&BTreeSet<Entry>> = (bucket(min)..=TOP_BUCKET)
-            .map(|b| self.index.set(chan, Tag::Skill(skill, b)))
-            .filter(|s| !s.is_empty())
-            .collect();
-        let len = sets.iter().map(|s| s.len()).sum();
-        Source { sets, len }
-    }
-
-    /// `most_skilled` through the level buckets of one gating skill that is also scored, from
-    /// the top: a bucket is walked only while it may still hold a better score (every other
-    /// scored skill counted at the highest level any agent has). `None` when no gating skill
-    /// is scored (then the caller walks its source whole).
-    fn most_skilled<'a>(
-        &'a self,
-        chooser: &Chooser,
-        needs: &Needs,
-        chan: ChanId,
-        need: Filter,
-        excluded: &[String],
-    ) -> Option<Option<&'a Agent>> {
-        let (skill, min) = needs
-            .skills
-            .iter()
-            .filter(|&&(s, _)| chooser.score_skills.contains(&Some(s)))
-            .min_by_key(|&&(s, min)| self.skill_source(chan, s, min).len)
-            .copied()?;
-        let times = chooser.score_skills.iter().filter(|&&s| s == Some(skill)).count() as u64;
-        let rest = chooser.score_bound - times * self.census.max_level(skill) as u64;
-        let mut best: Option<(&Agent, Measure)> = None;
-        let score = |best: &Option<(&Agent, Measure)>| match best {
-            Some((_, Measure::Score(s))) => Some(*s),
-            _ => None,
-        };
-        for b in (bucket(min)..=TOP_BUCKET).rev() {
-            let level = if b == TOP_BUCKET { self.census.max_level(skill).max(TOP_BUCKET) } else { b };
-            let bound = times * level as u64 + rest;
-            if score(&best).is_some_and(|s| s > bound) {
-                break;
-            }
-            for e in self.index.set(chan, Tag::Skill(skill, b)) {
-                if let Some((agent, Measure::Score(s))) = best {
-                    // The rest of this bucket scores at most `bound` and, in idle order, comes
-                    // after `agent`.
-                    if s > bound
-                        || (s == bound
-                            && chooser.idle_ordered
-                            && (e.key.idle, e.label) > (agent.idle_key(), agent.label))
-                    {
-                        break;
-                    }
+        let room = self.index.room(chan);
+        let read_tags_now = tags.as_ref().is_some_and(|t| t.len() <= 16 || t.len() * t.len() <= room.len());
+        if !read_tags_now {
+            chooser.idle_ordered = !self.by_load;
+            chooser.load_ordered = self.by_load;
+            let mut budget = tags.as_ref().map_or(usize::MAX, |t| 4 * t.len());
+            let need = needs.filter();
+            let mut best = None;
+            let mut done = true;
+            for e in room.walk(need.bits()) {
+                if budget == 0 {
+                    done = false;
+                    break;
                 }
-                if !self.agents.filter(e.slot).may_meet(need) {
+                budget -= 1;
+                if !e.filter.may_meet(need) {
                     continue;
                 }
                 let agent = self.agents.get(e.slot);
                 if agent.eligible_in_index(needs, excluded) {
+                    chooser.offer(&mut best, agent);
+                    if best.is_some_and(|(_, m)| chooser.unbeatable(m)) {
+                        break;
+                    }
+                }
+            }
+            if done {
+                return best.map(|(a, _)| a);
+            }
+        }
+        // Read the admitted agents whole.
+        chooser.idle_ordered = false;
+        chooser.load_ordered = false;
+        let slots: Box<dyn Iterator<Item = Slot> + '_> = match tags.expect("a tag source") {
+            TagSource::Skill { skill, min, .. } => {
+                Box::new(self.skill_sets(skill, min).flat_map(|m| m.slots().iter().copied()))
+            }
+            TagSource::Group(set) => Box::new(set.slots().iter().copied()),
+        };
+        chooser.pick(slots.map(|slot| self.agents.get(slot)).filter(|a| a.eligible(needs, excluded)))
+    }
+
+    /// The sets of the available agents with the skill at `min` or above: its level buckets.
+    fn skill_sets(&self, skill: SkillId, min: u32) -> impl Iterator<Item = &Members> + '_ {
+        (bucket(min)..=TOP_BUCKET).map(move |b| self.index.tag(Tag::Skill(skill, b)))
+    }
+
+    /// `most_skilled` through the level buckets of one gating skill that is also scored, from
+    /// the top: a bucket is read only while it may still hold a better score (every other
+    /// scored skill counted at the highest level any agent has). `None` when no gating skill
+    /// is scored (then the caller walks as for any strategy).
+    fn most_skilled<'a>(&'a self, chooser: &Chooser, needs: &Needs, excluded: &[String]) -> Option<Option<&'a Agent>> {
+        let (skill, min) = needs
+            .skills
+            .iter()
+            .filter(|&&(s, _)| chooser.score_skills.contains(&Some(s)))
+            .min_by_key(|&&(s, min)| self.skill_sets(s, min).map(Members::len).sum::<usize>())
+            .copied()?;
+        let times = chooser.score_skills.iter().filter(|&&s| s == Some(skill)).count() as u64;
+        let rest = chooser.score_bound - times * self.census.max_level(skill) as u64;
+        let mut best: Option<(&Agent, Measure)> = None;
+        for b in (bucket(min)..=TOP_BUCKET).rev() {
+            let level = if b == TOP_BUCKET { self.census.max_level(skill).max(TOP_BUCKET) } else { b };
+            let bound = times * level as u64 + rest;
+            if matches!(best, Some((_, Measure::Score(s))) if s > bound) {
+                break;
+            }
+            for &slot in self.index.tag(Tag::Skill(skill, b)).slots() {
+                let agent = self.agents.get(slot);
+                if agent.eligible(needs, excluded) {
                     chooser.offer(&mut best, agent);
                 }
             }
