@@ -57,7 +57,7 @@ mod index;
 mod intern;
 mod labels;
 mod queue;
-mod strategy;
+pub mod strategy;
 #[cfg(test)]
 mod tests;
 
