@@ -242,7 +242,6 @@ fn main() {
         let mut d = Decisions::new(strategy);
         let t = std::time::Instant::now();
         let placed = (0..n).filter(|_| d.decide()).count();
-        { use slad::engine::routing::strategy::*; eprintln!("walk {:?} calls {:?} reads {:?}", WALK, CALLS, READS); }
 
         eprintln!("{n} decisions, {placed} placed, {:?} per decision", t.elapsed() / n.max(1) as u32);
         return;

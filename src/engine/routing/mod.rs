@@ -57,7 +57,7 @@ mod index;
 mod intern;
 mod labels;
 mod queue;
-pub mod strategy;
+mod strategy;
 #[cfg(test)]
 mod tests;
 

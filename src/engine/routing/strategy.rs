@@ -146,7 +146,6 @@ impl RoutingTable {
             }
         }
         let room = self.index.room(chan);
-        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let read_tags_now = tags.as_ref().is_some_and(|t| t.len() <= 16 || t.len() * t.len() <= room.len());
         if !read_tags_now {
             chooser.idle_ordered = !self.by_load;
@@ -161,7 +160,6 @@ impl RoutingTable {
                     break;
                 }
                 budget -= 1;
-                WALK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if !e.filter.may_meet(need) {
                     continue;
                 }
@@ -177,7 +175,6 @@ impl RoutingTable {
                 return best.map(|(a, _)| a);
             }
         }
-        READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Read the admitted agents whole.
         chooser.idle_ordered = false;
         chooser.load_ordered = false;
@@ -225,7 +222,3 @@ impl RoutingTable {
         Some(best.map(|(a, _)| a))
     }
 }
-
-pub static WALK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static READS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
