@@ -19,6 +19,7 @@ pub mod kafka;
 pub mod loadgen;
 #[cfg(feature = "daemon")]
 pub mod metrics;
+mod rng;
 pub mod simulate;
 #[cfg(feature = "daemon")]
 pub mod systemd;

@@ -10,6 +10,7 @@
 //! Events are stamped with the wall-clock instant they are emitted (the caller's `now`), so a
 //! tenant's events are in `ts` order; every event is a valid input.
 
+use crate::rng::Rng;
 use crate::time::{format_rfc3339, Millis};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -66,29 +67,6 @@ enum Step {
     Reopen { tenant: u32, ticket: u64 },
     Solve { tenant: u32, ticket: u64 },
     Close { tenant: u32, ticket: u64 },
-}
-
-/// SplitMix64.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// Uniform in `[lo, hi)`.
-    fn between(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo).max(1) as u64) as i64
-    }
 }
 
 /// The generator: call [`Generator::due`] with the current time.

@@ -5,26 +5,9 @@
 //! changes (pending, open, solved, closed), ~10 `ticket.updated`, ~10 agent events, ~5 contact
 //! steps. Every line is a valid input; tickets are closed so the open set stays bounded.
 
+use crate::rng::Rng;
 use crate::time::format_rfc3339;
 use std::collections::VecDeque;
-
-/// SplitMix64: small, fast and reproducible across platforms.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 /// Generates input lines.
 #[derive(Debug, Clone)]
