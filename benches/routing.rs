@@ -2,11 +2,13 @@
 //! Routing table benchmarks.
 //!
 //! - `routing/decide/*`: one assignment decision per iteration with 10k available agents and
-//!   100k queued tickets, 20 skills with skewed (zipf-like) popularity on both sides: choose an
-//!   agent for a new ticket, assign it, and release the oldest assignment still held so that
-//!   load stays steady (about a third of capacity). Throughput is decisions per second.
-//! - `routing/next_ticket`: `next_ticket_for` for an agent who just became available, with a
-//!   1M-ticket queue of which 1% is for them.
+//!   100k queued tickets, 20 skills with skewed (zipf-like) popularity on both sides, 3
+//!   channels, 10 groups: choose an agent for a new ticket, assign it, and release the oldest
+//!   assignment beyond 30k held (about 40% of all capacity), so that load stays steady. The
+//!   table is shaped for the strategy (`set_strategy`). Throughput is decisions per second.
+//! - `routing/next_ticket`: `next_ticket_for` for an available agent with a 1M-ticket queue of
+//!   which 1% is for them; `routing/become_available`: the status change that makes them
+//!   available, then the same.
 //!
 //! `cargo bench --bench routing`; with `ROUTING_BENCH_CPU_TIME=1` the time measured is the
 //! thread's CPU time (Linux), steadier than wall time on a busy machine.
@@ -232,20 +234,6 @@ fn big_queue() -> RoutingTable {
 }
 
 fn main() {
-    if let Some(n) = std::env::var_os("COUNT") {
-        let n: usize = n.to_str().unwrap().parse().unwrap();
-        let strategy = match std::env::var("STRAT").as_deref() {
-            Ok("ll") => Strategy::LeastLoaded,
-            Ok("ms") => Strategy::MostSkilled,
-            _ => Strategy::LongestIdle,
-        };
-        let mut d = Decisions::new(strategy);
-        let t = std::time::Instant::now();
-        let placed = (0..n).filter(|_| d.decide()).count();
-
-        eprintln!("{n} decisions, {placed} placed, {:?} per decision", t.elapsed() / n.max(1) as u32);
-        return;
-    }
     if std::env::var_os("ROUTING_BENCH_CPU_TIME").is_some() {
         let mut c = Criterion::default().with_measurement(CpuTime).configure_from_args();
         decide(&mut c);

@@ -67,6 +67,9 @@ impl Engine {
     /// A reload: new tickets, cycles and rounds use `rules`; running ones keep theirs until their
     /// policy is chosen again.
     pub fn set_rules(&mut self, rules: Arc<Rules>) {
+        for tenant in &mut self.tenants {
+            tenant.routing.set_strategy(rules.routing.strategy);
+        }
         self.rules = rules;
     }
 
@@ -127,7 +130,9 @@ impl Engine {
 
     fn add_tenant(&mut self, name: &str, start: Millis) -> u32 {
         let i = self.tenants.len() as u32;
-        self.tenants.push(Tenant::new(name, start));
+        let mut tenant = Tenant::new(name, start);
+        tenant.routing.set_strategy(self.rules.routing.strategy);
+        self.tenants.push(tenant);
         self.agenda_key.push(None);
         self.by_name.insert(name.to_owned(), i);
         i

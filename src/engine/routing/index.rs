@@ -8,6 +8,9 @@
 //!   only with presence and profiles, and give the size of each requirement's candidates and,
 //!   when that is small, the candidates themselves. Levels are bucketed 1, 2, .., 9 and
 //!   10-or-more (`min_level` is at most 10).
+//! - when the tenant routes `most_skilled`: per skill and level bucket, the available agents by
+//!   (idle-since, agent_id) as well ("ranked"), so that the best of a bucket is found at its
+//!   front. Assignments move agents in these too.
 
 use super::agents::{Agent, Filter, Slot};
 use super::blocks::{Bits, Blocks};
@@ -77,6 +80,22 @@ impl PartialEq for RoomEntry {
 
 impl Eq for RoomEntry {}
 
+/// An agent in a ranked set: by idle-since, then `agent_id`; carries its skill and group bits
+/// (which never decide: labels are unique).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct RankEntry {
+    pub idle: i64,
+    pub label: Label,
+    pub slot: Slot,
+    pub bits: u128,
+}
+
+impl Bits for RankEntry {
+    fn bits(&self) -> u128 {
+        self.bits
+    }
+}
+
 /// A set of agents by what they have: a skill at a level bucket, or a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tag {
@@ -123,6 +142,8 @@ impl Members {
 
 type Buckets = [Members; TOP_BUCKET as usize];
 
+static EMPTY_RANKED: Blocks<RankEntry> = Blocks::new();
+
 static EMPTY: Members = Members { slots: Vec::new(), pos: FxHashMap::with_hasher(rustc_hash::FxBuildHasher) };
 
 #[derive(Debug, Default)]
@@ -133,6 +154,8 @@ pub(super) struct AgentIndex {
     group: Vec<Members>,
     /// Per channel: the available agents with room on it, in the index order.
     room: Vec<Blocks<RoomEntry>>,
+    /// Per skill and level bucket, by idle-since: kept for `most_skilled` only.
+    ranked: Vec<[Blocks<RankEntry>; TOP_BUCKET as usize]>,
     /// How many agents are available.
     available: usize,
 }
@@ -162,6 +185,29 @@ impl AgentIndex {
 
     pub fn room(&self, chan: ChanId) -> &Blocks<RoomEntry> {
         &self.room[chan as usize]
+    }
+
+    pub fn ranked(&self, skill: SkillId, bucket: u32) -> &Blocks<RankEntry> {
+        self.ranked.get(skill as usize).map_or(&EMPTY_RANKED, |buckets| &buckets[bucket as usize - 1])
+    }
+
+    /// Puts an available agent in the ranked sets of its skills.
+    pub fn insert_ranked(&mut self, agent: &Agent, slot: Slot) {
+        let entry = RankEntry { idle: agent.idle_key(), label: agent.label, slot, bits: agent.filter.bits() };
+        for (skill, level) in agent.skill_levels() {
+            if self.ranked.len() <= skill as usize {
+                self.ranked.resize_with(skill as usize + 1, || std::array::from_fn(|_| Blocks::new()));
+            }
+            self.ranked[skill as usize][bucket(level) as usize - 1].insert(entry);
+        }
+    }
+
+    pub fn remove_ranked(&mut self, agent: &Agent, slot: Slot) {
+        let entry = RankEntry { idle: agent.idle_key(), label: agent.label, slot, bits: agent.filter.bits() };
+        for (skill, level) in agent.skill_levels() {
+            let removed = self.ranked[skill as usize][bucket(level) as usize - 1].remove(&entry);
+            debug_assert!(removed, "agent missing from a ranked set");
+        }
     }
 
     /// Counts an available agent in the sets of its skills and groups.

@@ -6,48 +6,65 @@
 //! # Structure
 //!
 //! - Agents ([`agents`]) live in a slab with an id lookup. Each keeps its profile with names
-//!   interned ([`intern`]: skills, groups and channels get dense ids), its status, idle-since,
-//!   the tickets it holds and its counted open tickets per channel.
-//! - The agent index ([`index`]): for every named channel (a channel that appeared in a
-//!   capacity key, an assignment or a queued ticket), the agents available with room on it,
-//!   ordered by (idle-since, agent_id): one set of all of them, one per skill (agents at
-//!   level 1 or more) and one per group. An agent sits in `1 + skills + groups` sets of each channel it has
-//!   room on. [`RoutingTable::choose_agent`] walks the smallest set among the ticket's gating
-//!   skills and group (else the channel's set of all) in idle order, testing the rest of
-//!   eligibility on each: `longest_idle` stops at the first eligible agent, `least_loaded` at
-//!   the first with nothing open on the channel, `most_skilled` at the first reaching the
-//!   highest score any known agent could have; otherwise the walk covers the set.
+//!   interned ([`intern`]: skills, groups and channels get dense ids), a summary of its skills
+//!   and groups in bits, its status, idle-since, the tickets it holds and its counted open
+//!   tickets per channel. Agent ids get order-preserving integer labels ([`labels`]) so that
+//!   ties on idle-since are broken by byte order with an integer compare.
+//! - The agent index ([`index`]):
+//!   - per named channel (one that appeared in a capacity key, an assignment or a queued
+//!     ticket): the available agents with room on it, ordered by (idle-since, agent_id), or
+//!     by (load, idle-since, agent_id) when the tenant routes `least_loaded`. Entries carry the
+//!     agent's skill and group bits. These are the only sets an assignment moves an agent in
+//!     (plus the ranked sets below, for `most_skilled`).
+//!   - per skill and level bucket (1..9, 10+) and per group: the available agents, unordered;
+//!     they change only with presence and profiles. They size each requirement's candidates
+//!     and, when small, are read whole.
+//!   - for `most_skilled` only: per skill and level bucket, the available agents by idle-since.
+//!
+//!   Ordered sets are sorted blocks ([`blocks`]) that keep the union of their entries' bits per
+//!   block, so a walk skips blocks that lack a required skill or the group.
+//! - [`RoutingTable::choose_agent`] ([`strategy`]) walks the channel's set in order, testing
+//!   bits, then the agent's record, until nothing later can be better: the first eligible agent
+//!   for `longest_idle` (and for `least_loaded` in load order); the first with nothing open on
+//!   the channel for `least_loaded` in idle order. When the smallest set of agents the ticket's
+//!   gating skills or group admit is small (`t <= 16` or `t² <= |channel set|`), or the walk
+//!   has gone on for `4t` entries, that set is read whole instead. `most_skilled` reads the
+//!   level buckets of a scored gating skill from the top (in idle order when ranked sets are
+//!   kept), and stops when no lower bucket can reach the best score.
 //! - The queue ([`queue`]) groups tickets by signature (gating skills with their `min_level`,
 //!   group, channel), each signature holding its tickets in queue order. Signatures are listed
-//!   per channel under an anchor: the gating skill or group with the fewest qualified agents
-//!   when the signature appeared, or none. [`RoutingTable::next_ticket_for`] visits, on each
-//!   channel the agent has room on, the signatures anchored at its skills, its groups or none,
-//!   checks each once and keeps the best head (skipping tickets that exclude the agent).
-//!   Exclusions are per ticket, outside the signature.
+//!   per channel under an anchor: the two of their tags (gating skills, group) with the fewest
+//!   qualified agents when the signature appeared, the one they have, or none.
+//!   [`RoutingTable::next_ticket_for`] visits, on each channel the agent has room on, the
+//!   signatures anchored at none, at one of its tags or at two of them, checks each once and
+//!   keeps the best head (skipping tickets that exclude the agent). Exclusions are per ticket,
+//!   outside the signature.
 //!
 //! # Cost of each operation
 //!
-//! `A` agents, `C` named channels, `T = 1 + S + G` sets per channel for an agent with `S`
-//! skills (level >= 1) and `G` groups, `R` gating skills of a ticket, `Q` queued tickets, `H`
-//! tickets an agent holds. Set operations are `O(log A)` or `O(log Q)` (B-trees).
+//! `A` agents; `C` named channels; `Ca` the channels an agent has capacity on (`C` with
+//! `"*"`); `S` and `G` its skills (level >= 1) and groups; `H` the tickets it holds; `R` a
+//! ticket's gating skills; `Q` queued tickets. An ordered-set insert or remove is
+//! `O(log n + 64)` (binary searches, then a move within one block).
 //!
 //! | operation | cost |
 //! |---|---|
-//! | `has_agent`, `agent_status`, `agent_supervisor`, `agent_count`, `is_queued`, `queue_len` | `O(1)` |
-//! | `upsert_agent`, known agent | `O(C·T·log A)` |
+//! | `has_agent`, `agent_status`, `agent_supervisor`, `agent_count`, `open_on`, `is_queued`, `queue_len` | `O(1)` |
+//! | `upsert_agent`, known agent | `O(Ca·log A + S + G)`, plus `O(S·log A)` with `most_skilled` |
 //! | `upsert_agent`, new agent | `O(S log S + G log G + H)` (offline: not indexed) |
-//! | `set_status` | `O(C·T·log A)` when the status changes, `O(1)` otherwise |
-//! | `remove_agent` | `O(C·T·log A + H log H)` |
-//! | `assign` | `O(C·T·log A)` when idle-since moves (the usual case), else `O(T·log A)`; unknown agent `O(1)` |
-//! | `unassign`, `set_counting`, `set_channel` | `O(T·log A)` |
+//! | `set_status` | as a known agent's `upsert_agent` when the status changes, `O(1)` otherwise |
+//! | `remove_agent` | the same plus `O(H log H)` |
+//! | `assign` | `O(Ca·log A)` when idle-since moves (the usual case), plus `O(S·log A)` with `most_skilled`; `O(log A)` otherwise; unknown agent `O(1)` |
+//! | `unassign`, `set_counting`, `set_channel` | `O(log A)` |
 //! | `enqueue`, `set_requirements` | `O(R log R + log Q)` |
 //! | `dequeue`, `set_queue_key` | `O(log Q)` |
 //! | `queued_in_order` | `O(Q log Q)` |
-//! | `choose_agent` | `O(R log R + log A + k·R)`, `k` agents of the walked set before it stops (see above); at worst the size of that set. A channel nothing has named yet: `O(A·R)` |
-//! | `next_ticket_for` | `O(Cq·(1 + S + G) + v·(R + log Q) + x)`: `Cq` channels with queued tickets, `v` signatures visited, `x` excluding heads skipped |
-//! | first sight of a channel (in `upsert_agent`, `assign`, `enqueue`) | `O(A·T·log A)` once |
+//! | `choose_agent` | `O(R + w)`, `w` the entries walked or read: up to the first eligible agent (`longest_idle`; `least_loaded` in load order), at most `min(channel set, 4t) + t` for the smallest admitted set `t`; `most_skilled`: the buckets read. A channel nothing has named yet: `O(A·R)` |
+//! | `next_ticket_for` | `O((S + G) log(S + G) + Cq·(1 + S + G + p) + v·(R + log Q) + x)`: `Cq` channels with queued tickets, `p` pair lists partnering the agent's tags, `v` signatures visited, `x` excluding heads skipped |
+//! | `set_strategy` | `O(A·Ca·log A)` when the index order changes, else `O(1)` |
+//! | first sight of a channel (in `upsert_agent`, `assign`, `enqueue`) | `O(A log A)` once |
 //!
-//! A named channel stays named: a tenant with many channel names pays `C` on every
+//! A named channel stays named: a tenant with many channel names pays `Ca` on every
 //! assignment of an agent with `"*"` capacity.
 
 mod agents;
@@ -90,8 +107,10 @@ pub struct RoutingTable {
     early: FxHashMap<String, Early>,
     census: Census,
     index: AgentIndex,
-    /// The index order: by load (`least_loaded`) or by idle-since.
+    /// The channels' sets are by load (`least_loaded`), else by idle-since.
     by_load: bool,
+    /// Ranked skill sets are kept (`most_skilled`).
+    by_skill: bool,
     queue: Queue,
 }
 
@@ -194,11 +213,11 @@ impl RoutingTable {
         let agent = self.agents.get(slot);
         let idle = Some(later(agent.idle, now));
         if idle != agent.idle {
-            self.reindex_rooms(slot, false);
+            self.reindex_ordered(slot, false);
             let agent = self.agents.get_mut(slot);
             agent.idle = idle;
             agent.hold(ticket, held);
-            self.reindex_rooms(slot, true);
+            self.reindex_ordered(slot, true);
         } else {
             let prev = agent.held(ticket).map_or(chan, |h| h.chan);
             self.update_on(slot, [chan, prev], |agent| agent.hold(ticket, held));
@@ -302,19 +321,21 @@ impl RoutingTable {
         self.choose(req, &needs, strategy).map(|a| &*a.id)
     }
 
-    /// Orders the index for the tenant's strategy (default `longest_idle`): `least_loaded`
-    /// sorts agents by load, which makes its choices as cheap as `longest_idle`'s; any strategy
-    /// works in either order, only more slowly. `O(A·C·T·log A)` when the order changes.
+    /// Shapes the index for the tenant's strategy (default `longest_idle`): `least_loaded`
+    /// sorts the channels' sets by load, which makes its choices as cheap as `longest_idle`'s;
+    /// `most_skilled` keeps skill sets ranked by idle-since. Every strategy gives the same
+    /// answers whatever the shape, only more slowly in another's.
     pub fn set_strategy(&mut self, strategy: Strategy) {
         let by_load = strategy == Strategy::LeastLoaded;
-        if by_load != self.by_load {
+        let by_skill = strategy == Strategy::MostSkilled;
+        if (by_load, by_skill) != (self.by_load, self.by_skill) {
             let slots: Vec<Slot> = self.agents.iter().map(|(slot, _)| slot).collect();
             for &slot in &slots {
-                self.reindex_rooms(slot, false);
+                self.reindex_ordered(slot, false);
             }
-            self.by_load = by_load;
+            (self.by_load, self.by_skill) = (by_load, by_skill);
             for &slot in &slots {
-                self.reindex_rooms(slot, true);
+                self.reindex_ordered(slot, true);
             }
         }
     }
@@ -353,7 +374,7 @@ impl RoutingTable {
     fn relabel(&mut self, id: Arc<str>) -> labels::Label {
         let slots: Vec<Slot> = self.agents.iter().map(|(slot, _)| slot).collect();
         for &slot in &slots {
-            self.reindex_rooms(slot, false);
+            self.reindex_ordered(slot, false);
         }
         let mut label = 0;
         for (each, new) in self.labels.relabel(id.clone()) {
@@ -363,7 +384,7 @@ impl RoutingTable {
             }
         }
         for &slot in &slots {
-            self.reindex_rooms(slot, true);
+            self.reindex_ordered(slot, true);
         }
         label
     }
@@ -379,16 +400,23 @@ impl RoutingTable {
                 self.index.remove_tags(agent, slot);
             }
         }
-        self.reindex_rooms(slot, insert);
+        self.reindex_ordered(slot, insert);
     }
 
-    /// The same for the channels' sets only (enough when only idle-since, held tickets or the
+    /// The same for the ordered sets only (enough when only idle-since, held tickets or the
     /// label change).
-    fn reindex_rooms(&mut self, slot: Slot, insert: bool) {
+    fn reindex_ordered(&mut self, slot: Slot, insert: bool) {
         let (agents, index, by_load) = (&self.agents, &mut self.index, self.by_load);
         let agent = agents.get(slot);
         if !agent.is_available() {
             return;
+        }
+        if self.by_skill {
+            if insert {
+                index.insert_ranked(agent, slot);
+            } else {
+                index.remove_ranked(agent, slot);
+            }
         }
         let apply = |chan: ChanId| {
             if let Some(key) = agent.room_key(chan, by_load) {
@@ -463,8 +491,8 @@ impl RoutingTable {
         Some(Needs { skills, group, chan: self.chans.get(&req.channel) })
     }
 
-    /// Index consistency, for tests: every agent is in exactly the sets its state says, with
-    /// the room bits its state says.
+    /// Index consistency, for tests: every agent is in exactly the sets its state says, under
+    /// the keys and with the bits its state says.
     #[cfg(test)]
     fn check_invariants(&self) {
         use index::Tag;
@@ -492,6 +520,22 @@ impl RoutingTable {
             }
         }
         assert_eq!(self.index.available(), available);
+        let mut ranked = 0;
+        for (slot, agent) in self.agents.iter() {
+            if !(self.by_skill && agent.is_available()) {
+                continue;
+            }
+            let entry =
+                index::RankEntry { idle: agent.idle_key(), label: agent.label, slot, bits: agent.filter.bits() };
+            for (skill, level) in agent.skill_levels() {
+                assert!(self.index.ranked(skill, index::bucket(level)).contains(&entry), "{} ranked", agent.id);
+                ranked += 1;
+            }
+        }
+        let in_ranked: usize = (0..self.skills.len() as u32)
+            .flat_map(|s| (1..=index::TOP_BUCKET).map(move |b| self.index.ranked(s, b).len()))
+            .sum();
+        assert_eq!(in_ranked, ranked);
         let in_sets: usize = (0..self.skills.len() as u32)
             .flat_map(|s| (1..=index::TOP_BUCKET).map(move |b| Tag::Skill(s, b)))
             .chain((0..self.groups.len() as u32).map(Tag::Group))
@@ -529,10 +573,16 @@ fn last_wins(mut pairs: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
     pairs
 }
 
-/// The anchor of a new queue signature: the gating skill or group with the fewest qualified
-/// agents, else none.
+/// The anchor of a new queue signature: the two of its tags (gating skills, group) with the
+/// fewest qualified agents, the one it has, or none.
 fn anchor_of(census: &Census, needs: &Needs) -> Anchor {
-    let skills = needs.skills.iter().map(|&(s, min)| (census.at_least(s, min), Anchor::Skill(s)));
-    let group = needs.group.map(|g| (census.members(g), Anchor::Group(g)));
-    skills.chain(group).min_by_key(|&(n, _)| n).map_or(Anchor::Free, |(_, anchor)| anchor)
+    let skills = needs.skills.iter().map(|&(s, min)| (census.at_least(s, min), queue::skill_tag(s)));
+    let group = needs.group.map(|g| (census.members(g), queue::group_tag(g)));
+    let mut tags: Vec<(u32, queue::TagId)> = skills.chain(group).collect();
+    tags.sort_unstable();
+    match tags[..] {
+        [] => Anchor::Free,
+        [(_, a)] => Anchor::One(a),
+        [(_, a), (_, b), ..] => Anchor::Two(a.min(b), a.max(b)),
+    }
 }

@@ -1,8 +1,11 @@
 //! The tenant's queue, indexed by requirement signature (gating skills, group, channel): each
 //! signature keeps its tickets in queue order, so an agent looks at each signature it
-//! qualifies for once and takes the best head. Signatures are listed per channel under one
-//! anchor (one of their skills, their group, or none), so an agent only visits the signatures
-//! anchored at its own skills and groups, or unanchored.
+//! qualifies for once and takes the best head. Signatures are listed per channel under an
+//! anchor: none, or one or two of their tags (a gating skill or the group), the rarest among
+//! agents. An agent visits the unanchored lists, the lists of its own tags, and the lists of
+//! pairs of its tags (found from each of its tags through the partners that tag has in the
+//! queue), so it never looks at a signature that needs a skill or group it lacks when that
+//! skill or group is one of the two anchoring it.
 
 use super::agents::Agent;
 use super::eligibility::Needs;
@@ -46,12 +49,24 @@ impl PartialOrd for QueueKey {
     }
 }
 
-/// Where a signature is listed: an agent visits the lists of its skills, its groups and `Free`.
+/// A skill or a group, as one number: skills even, groups odd.
+pub(super) type TagId = u32;
+
+pub(super) fn skill_tag(skill: SkillId) -> TagId {
+    skill * 2
+}
+
+pub(super) fn group_tag(group: GroupId) -> TagId {
+    group * 2 + 1
+}
+
+/// Where a signature is listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Anchor {
     Free,
-    Skill(SkillId),
-    Group(GroupId),
+    One(TagId),
+    /// Two tags, the smaller first.
+    Two(TagId, TagId),
 }
 
 type SigId = u32;
@@ -90,6 +105,8 @@ impl Queued {
 #[derive(Debug, Default)]
 struct ChanQueue {
     lists: FxHashMap<Anchor, Vec<SigId>>,
+    /// For each tag `a`, the tags `b > a` with a list under `Two(a, b)`.
+    partners: FxHashMap<TagId, Vec<TagId>>,
     /// Tickets queued on the channel.
     len: usize,
 }
@@ -185,15 +202,20 @@ impl Queue {
     /// The first ticket in queue order the agent is eligible for. The agent must be available.
     pub fn first_for(&self, agent: &Agent) -> Option<TicketRef> {
         debug_assert!(agent.is_available());
+        let mut tags: Vec<TagId> =
+            agent.skill_tags().map(skill_tag).chain(agent.profile.groups.iter().map(|&g| group_tag(g))).collect();
+        tags.sort_unstable();
         let mut best: Option<&QEntry> = None;
         for (chan, cq) in self.chans.iter().enumerate() {
             if cq.len == 0 || !agent.has_room(chan as u32) {
                 continue;
             }
-            let anchors = std::iter::once(Anchor::Free)
-                .chain(agent.skill_tags().map(Anchor::Skill))
-                .chain(agent.profile.groups.iter().map(|&g| Anchor::Group(g)));
-            for anchor in anchors {
+            let ones = tags.iter().map(|&t| Anchor::One(t));
+            let twos = tags.iter().flat_map(|&a| {
+                let partners = cq.partners.get(&a).map_or(&[][..], Vec::as_slice);
+                partners.iter().filter(|b| tags.binary_search(b).is_ok()).map(move |&b| Anchor::Two(a, b))
+            });
+            for anchor in std::iter::once(Anchor::Free).chain(ones).chain(twos) {
                 let Some(list) = cq.lists.get(&anchor) else {
                     continue;
                 };
@@ -236,6 +258,22 @@ impl Queue {
             let chan = sig.needs.chan.expect("a named channel") as usize;
             assert_eq!(self.chans[chan].lists[&sig.anchor][sig.pos], id as SigId);
         }
+        for cq in &self.chans {
+            let mut pairs: Vec<(TagId, TagId)> = cq
+                .lists
+                .keys()
+                .filter_map(|anchor| match *anchor {
+                    Anchor::Two(a, b) => Some((a, b)),
+                    _ => None,
+                })
+                .collect();
+            pairs.sort_unstable();
+            let mut listed: Vec<(TagId, TagId)> =
+                cq.partners.iter().flat_map(|(&a, bs)| bs.iter().map(move |&b| (a, b))).collect();
+            listed.sort_unstable();
+            assert_eq!(pairs, listed, "partners match the pair lists");
+            assert!(cq.lists.values().all(|l| !l.is_empty()));
+        }
         assert_eq!(entries, self.tickets.len());
         for (chan, cq) in self.chans.iter().enumerate() {
             assert_eq!(cq.len, per_chan[chan]);
@@ -248,7 +286,13 @@ impl Queue {
         }
         let chan = needs.chan.expect("a queued ticket's channel is named") as usize;
         let anchor = anchor_of(&needs);
-        let list = self.chans[chan].lists.entry(anchor).or_default();
+        let cq = &mut self.chans[chan];
+        if let Anchor::Two(a, b) = anchor {
+            if !cq.lists.contains_key(&anchor) {
+                cq.partners.entry(a).or_default().push(b);
+            }
+        }
+        let list = cq.lists.entry(anchor).or_default();
         let sig = Signature { needs: needs.clone(), anchor, pos: list.len(), entries: BTreeSet::new() };
         let id = match self.free.pop() {
             Some(id) => {
@@ -286,14 +330,21 @@ impl Queue {
     fn drop_signature(&mut self, id: SigId) {
         let sig = self.sigs[id as usize].take().expect("a live signature");
         self.lookup.remove(&sig.needs);
-        let lists = &mut self.chans[sig.needs.chan.expect("named") as usize].lists;
-        let list = lists.get_mut(&sig.anchor).expect("an anchor list");
+        let cq = &mut self.chans[sig.needs.chan.expect("named") as usize];
+        let list = cq.lists.get_mut(&sig.anchor).expect("an anchor list");
         list.swap_remove(sig.pos);
         if let Some(&moved) = list.get(sig.pos) {
             self.sigs[moved as usize].as_mut().expect("a live signature").pos = sig.pos;
         }
         if list.is_empty() {
-            lists.remove(&sig.anchor);
+            cq.lists.remove(&sig.anchor);
+            if let Anchor::Two(a, b) = sig.anchor {
+                let partners = cq.partners.get_mut(&a).expect("partners of a pair");
+                partners.retain(|&p| p != b);
+                if partners.is_empty() {
+                    cq.partners.remove(&a);
+                }
+            }
         }
         self.free.push(id);
     }

@@ -206,14 +206,34 @@ impl RoutingTable {
         let times = chooser.score_skills.iter().filter(|&&s| s == Some(skill)).count() as u64;
         let rest = chooser.score_bound - times * self.census.max_level(skill) as u64;
         let mut best: Option<(&Agent, Measure)> = None;
+        let need = needs.filter().bits();
         for b in (bucket(min)..=TOP_BUCKET).rev() {
             let level = if b == TOP_BUCKET { self.census.max_level(skill).max(TOP_BUCKET) } else { b };
             let bound = times * level as u64 + rest;
             if matches!(best, Some((_, Measure::Score(s))) if s > bound) {
                 break;
             }
-            for &slot in self.index.tag(Tag::Skill(skill, b)).slots() {
-                let agent = self.agents.get(slot);
+            if !self.by_skill {
+                for &slot in self.index.tag(Tag::Skill(skill, b)).slots() {
+                    let agent = self.agents.get(slot);
+                    if agent.eligible(needs, excluded) {
+                        chooser.offer(&mut best, agent);
+                    }
+                }
+                continue;
+            }
+            for e in self.index.ranked(skill, b).walk(need) {
+                if let Some((agent, Measure::Score(s))) = best {
+                    // The rest of this bucket scores at most `bound` and comes after `agent`
+                    // in idle order.
+                    if s > bound || (s == bound && (e.idle, e.label) > (agent.idle_key(), agent.label)) {
+                        break;
+                    }
+                }
+                if e.bits & need != need {
+                    continue;
+                }
+                let agent = self.agents.get(e.slot);
                 if agent.eligible(needs, excluded) {
                     chooser.offer(&mut best, agent);
                 }

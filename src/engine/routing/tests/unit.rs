@@ -383,28 +383,30 @@ fn id_order_survives_crowded_ids() {
 
 #[test]
 fn most_skilled_ties_across_level_buckets() {
-    let mut t = RoutingTable::new();
-    t.upsert_agent(&profile("x", &[("a", 3), ("b", 1)], &[], &[]));
-    t.upsert_agent(&profile("y", &[("a", 2), ("b", 2)], &[], &[]));
-    t.upsert_agent(&profile("z", &[("a", 1)], &[], &[]));
-    online(&mut t, "x", 5);
-    online(&mut t, "y", 1);
-    online(&mut t, "z", 0);
-    // x and y both score 4 from different levels of "a": y has been idle longer.
-    let r = req(&[("a", 1, false), ("b", 1, true)], None, "email");
-    assert_eq!(choose(&t, &r, Strategy::MostSkilled).as_deref(), Some("y"));
-    t.set_strategy(Strategy::LeastLoaded);
-    assert_eq!(choose(&t, &r, Strategy::MostSkilled).as_deref(), Some("y"));
-    // Levels above 10 share the top bucket but still count in full.
-    t.upsert_agent(&profile("p", &[("a", 12)], &[], &[]));
-    t.upsert_agent(&profile("q", &[("a", 13)], &[], &[]));
-    online(&mut t, "p", 1);
-    online(&mut t, "q", 2);
-    let r = req(&[("a", 10, false)], None, "email");
     for order in ALL {
+        let mut t = RoutingTable::new();
         t.set_strategy(order);
-        assert_eq!(choose(&t, &r, Strategy::MostSkilled).as_deref(), Some("q"));
-        assert_eq!(choose(&t, &r, Strategy::LongestIdle).as_deref(), Some("p"));
+        let email = [("email", 2)];
+        t.upsert_agent(&profile("x", &[("a", 3), ("b", 1)], &email, &[]));
+        t.upsert_agent(&profile("w", &[("a", 2), ("b", 1)], &email, &[]));
+        t.upsert_agent(&profile("y", &[("a", 2), ("b", 2)], &email, &[]));
+        t.upsert_agent(&profile("z", &[("a", 1)], &email, &[]));
+        online(&mut t, "x", 5);
+        online(&mut t, "w", 0);
+        online(&mut t, "y", 1);
+        online(&mut t, "z", 0);
+        // x and y both score 4, from different levels of "a": y has been idle longer. w, idle
+        // longest of the level-2 agents, scores 3.
+        let r = req(&[("a", 1, false), ("b", 1, true)], None, "email");
+        assert_eq!(choose(&t, &r, Strategy::MostSkilled).as_deref(), Some("y"), "{order:?}");
+        // Levels above 10 share the top bucket but still count in full.
+        t.upsert_agent(&profile("p", &[("a", 12)], &email, &[]));
+        t.upsert_agent(&profile("q", &[("a", 13)], &email, &[]));
+        online(&mut t, "p", 1);
+        online(&mut t, "q", 2);
+        let r = req(&[("a", 10, false)], None, "email");
+        assert_eq!(choose(&t, &r, Strategy::MostSkilled).as_deref(), Some("q"), "{order:?}");
+        assert_eq!(choose(&t, &r, Strategy::LongestIdle).as_deref(), Some("p"), "{order:?}");
     }
 }
 
@@ -419,4 +421,33 @@ fn a_channel_never_named_is_served_by_star_capacity_in_full_order() {
     for s in ALL {
         assert_eq!(choose(&t, &r, s).as_deref(), Some("b"));
     }
+}
+
+#[test]
+fn an_agent_finds_tickets_under_every_pair_of_its_skills_and_groups() {
+    let mut t = RoutingTable::new();
+    // Rare skills and groups, so that signatures are anchored at pairs.
+    let mine = [("s1", 3), ("s2", 3), ("s3", 3)];
+    t.upsert_agent(&profile("a", &mine, &[("*", 9)], &["g1"]));
+    for i in 0..20 {
+        t.upsert_agent(&profile(&format!("other{i:02}"), &[("s4", 1)], &[], &[]));
+    }
+    online(&mut t, "a", 0);
+    let k = |n: i64| key(Priority::Normal, Some(n), 0, &format!("t{n}"));
+    let two = |x: &str, y: &str, group: Option<&str>| req(&[(x, 2, false), (y, 2, false)], group, "email");
+    t.enqueue(1, k(1), two("s1", "s4", None)); // lacks s4
+    t.enqueue(2, k(2), two("s2", "s3", Some("g2"))); // not in g2
+    t.enqueue(3, k(3), two("s1", "s3", Some("g1")));
+    t.enqueue(4, k(4), two("s2", "s3", None));
+    t.enqueue(5, k(5), req(&[("s3", 1, false)], Some("g1"), "email"));
+    t.enqueue(6, k(6), two("s1", "s2", None));
+    t.enqueue(7, k(7), req(&[("s1", 1, false), ("s2", 1, false), ("s3", 1, false)], Some("g1"), "chat"));
+    let mut taken = Vec::new();
+    while let Some(ticket) = t.next_ticket_for("a") {
+        taken.push(ticket);
+        assert!(t.dequeue(ticket));
+        t.check_invariants();
+    }
+    assert_eq!(taken, [3, 4, 5, 6, 7]);
+    assert_eq!(t.queued_in_order(), [1, 2]);
 }
