@@ -91,17 +91,23 @@ pub fn run(args: DemoArgs) -> ExitCode {
     };
     config.kafka.brokers = mock.bootstrap_servers();
     config.http.listen = args.listen;
+    // The cluster lives in this process: so does its state.
+    let state_dir = std::env::temp_dir().join(format!("slad-demo-{}", std::process::id()));
+    config.state.dir = state_dir.clone();
     let settings = crate::daemon::settings(&config);
-    let created = mock.create_topic(&settings.input_topic, INPUT_PARTITIONS, 1).and_then(|_| {
-        [
-            &settings.escalations_topic,
-            &settings.notifications_topic,
-            &settings.routing_topic,
-            &settings.dead_letter_topic,
-        ]
-        .into_iter()
-        .try_for_each(|t| mock.create_topic(t, 1, 1))
-    });
+    let created = mock
+        .create_topic(&settings.input_topic, INPUT_PARTITIONS, 1)
+        .and_then(|_| {
+            [
+                &settings.escalations_topic,
+                &settings.notifications_topic,
+                &settings.routing_topic,
+                &settings.dead_letter_topic,
+            ]
+            .into_iter()
+            .try_for_each(|t| mock.create_topic(t, 1, 1))
+        })
+        .and_then(|_| mock.create_topic(&settings.state_topic, INPUT_PARTITIONS, 1));
     if let Err(error) = created {
         eprintln!("could not create the topics: {error}");
         return ExitCode::FAILURE;
@@ -211,6 +217,7 @@ pub fn run(args: DemoArgs) -> ExitCode {
     );
     drop(http);
     drop(mock);
+    let _ = std::fs::remove_dir_all(&state_dir);
     match outcome {
         Outcome::Drained { complete: true } => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,

@@ -4,6 +4,7 @@
 //! output events go out. [`simulate`] drives it over a JSONL file with virtual time;
 //! the daemon drives the same engine from Kafka.
 
+pub mod checkpoint;
 pub mod config;
 pub mod contract;
 #[cfg(feature = "daemon")]
@@ -21,6 +22,8 @@ pub mod loadgen;
 pub mod metrics;
 mod rng;
 pub mod simulate;
+#[cfg(feature = "daemon")]
+pub mod state;
 #[cfg(feature = "daemon")]
 pub mod systemd;
 pub mod time;

@@ -44,6 +44,29 @@ pub const REBALANCES: &str = "slad_rebalances_total";
 pub const PARTITIONS_ASSIGNED: &str = "slad_partitions_assigned";
 /// Configuration reloads, by `result` (`ok` or `error`).
 pub const CONFIG_RELOADS: &str = "slad_config_reloads_total";
+/// Time to encode one partition's checkpoint (on its shard thread).
+pub const CHECKPOINT_ENCODE: &str = "slad_checkpoint_encode_seconds";
+/// Time to write one checkpoint to the local file and the state topic.
+pub const CHECKPOINT_WRITE: &str = "slad_checkpoint_write_seconds";
+/// Size of the last checkpoint written, by `partition`.
+pub const CHECKPOINT_BYTES: &str = "slad_checkpoint_bytes";
+/// Checkpoints written, by `result` (`ok`, `local_failed`, `topic_failed`).
+pub const CHECKPOINTS: &str = "slad_checkpoints_total";
+/// Bytes produced to the state topic (chunks, manifests).
+pub const STATE_TOPIC_BYTES: &str = "slad_state_topic_bytes_total";
+/// Time from a partition's assignment to its state restored, by `source` (`local`, `topic`,
+/// `none`).
+pub const RESTORE_DURATION: &str = "slad_restore_duration_seconds";
+/// Size of the checkpoint restored, by `source`.
+pub const RESTORE_BYTES: &str = "slad_restore_bytes";
+/// Checkpoints found unusable (truncated, corrupt, another format version), by `source`.
+pub const CHECKPOINTS_REJECTED: &str = "slad_checkpoints_rejected_total";
+/// Outputs not produced again while replaying inputs whose outputs were already acknowledged
+/// (between the checkpoint and the committed offset).
+pub const OUTPUTS_SUPPRESSED: &str = "slad_outputs_suppressed_total";
+/// Outputs produced while replaying inputs the previous owner had read but not committed: an
+/// upper bound of the duplicates a restart or a rebalance caused.
+pub const OUTPUTS_REEMITTED: &str = "slad_outputs_reemitted_total";
 /// Always 1, with the `version` label.
 pub const BUILD_INFO: &str = "slad_build_info";
 
@@ -54,6 +77,9 @@ pub const APPLY_BUCKETS: &[f64] =
 /// Buckets of [`INPUT_DELAY`], seconds.
 pub const INPUT_DELAY_BUCKETS: &[f64] =
     &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0, 86_400.0];
+
+/// Buckets of the checkpoint and restore durations, seconds.
+pub const CHECKPOINT_BUCKETS: &[f64] = &[0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
 
 /// Offsets added to `allowed_lateness` for the buckets of [`FIRE_LATENESS`], seconds: a timer
 /// fires once the arrival clock minus the lateness passes its due instant, so the interesting
@@ -89,6 +115,9 @@ pub fn install(allowed_lateness_ms: i64) -> PrometheusHandle {
                         &fire_lateness_buckets(allowed_lateness_ms),
                     )
                 })
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(CHECKPOINT_ENCODE.into()), CHECKPOINT_BUCKETS))
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(CHECKPOINT_WRITE.into()), CHECKPOINT_BUCKETS))
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(RESTORE_DURATION.into()), CHECKPOINT_BUCKETS))
                 .expect("bucket lists are not empty")
                 // Per-partition lag of a partition that moved to another process disappears.
                 .idle_timeout(MetricKindMask::GAUGE, Some(Duration::from_secs(60)));
@@ -120,6 +149,16 @@ fn describe() {
     describe_counter!(REBALANCES, Unit::Count, "Partition assignments received from the consumer group.");
     describe_gauge!(PARTITIONS_ASSIGNED, Unit::Count, "Input partitions owned by this process.");
     describe_counter!(CONFIG_RELOADS, Unit::Count, "Configuration reloads by result.");
+    describe_histogram!(CHECKPOINT_ENCODE, Unit::Seconds, "Time to encode one partition's checkpoint.");
+    describe_histogram!(CHECKPOINT_WRITE, Unit::Seconds, "Time to write a checkpoint to disk and the state topic.");
+    describe_gauge!(CHECKPOINT_BYTES, Unit::Bytes, "Size of the partition's last checkpoint.");
+    describe_counter!(CHECKPOINTS, Unit::Count, "Checkpoints written, by result.");
+    describe_counter!(STATE_TOPIC_BYTES, Unit::Bytes, "Bytes produced to the state topic.");
+    describe_histogram!(RESTORE_DURATION, Unit::Seconds, "Time from assignment to state restored, by source.");
+    describe_gauge!(RESTORE_BYTES, Unit::Bytes, "Size of the last checkpoint restored, by source.");
+    describe_counter!(CHECKPOINTS_REJECTED, Unit::Count, "Checkpoints found unusable, by source.");
+    describe_counter!(OUTPUTS_SUPPRESSED, Unit::Count, "Outputs of replayed inputs not produced again.");
+    describe_counter!(OUTPUTS_REEMITTED, Unit::Count, "Outputs produced again for inputs read before a restart.");
     describe_gauge!(BUILD_INFO, Unit::Count, "Always 1; the version label names the build.");
 }
 

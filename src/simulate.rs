@@ -60,6 +60,10 @@ impl Simulator {
         &self.engine
     }
 
+    pub fn into_engine(self) -> Engine {
+        self.engine
+    }
+
     /// Processes one physical line; its outputs are appended to `out`.
     pub fn line(&mut self, text: &str, out: &mut Vec<OutputEvent>) -> Result<(), LineRejection> {
         self.line += 1;

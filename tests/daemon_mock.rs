@@ -46,6 +46,7 @@ fn cluster(group: &str) -> Cluster {
         notifications_topic: "support.notifications".into(),
         routing_topic: "support.routing".into(),
         dead_letter_topic: "support.events.dlq".into(),
+        state_topic: "support.events.state".into(),
         properties: mock_properties(),
     };
     mock.create_topic(&settings.input_topic, PARTITIONS, 1).unwrap();
@@ -75,7 +76,7 @@ fn output_topics(s: &Settings) -> Vec<String> {
 }
 
 fn options(shards: usize) -> Options {
-    Options { shards, drain_timeout: Duration::from_secs(10), revoke_timeout: Duration::from_secs(5) }
+    Options { shards, drain_timeout: Duration::from_secs(10), revoke_timeout: Duration::from_secs(5), state: None }
 }
 
 fn wall_ms() -> i64 {
@@ -457,6 +458,87 @@ normal = "3s"
     assert_eq!(daemon.wait(), Outcome::Drained { complete: true });
 }
 
+/// Options that keep state in `dir`, checkpointing every 200 ms.
+fn durable_options(dir: &std::path::Path) -> Options {
+    Options {
+        state: Some(slad::state::store::StateOptions {
+            dir: dir.to_path_buf(),
+            interval: Duration::from_millis(200),
+            topic: "support.events.state".into(),
+            timeout: Duration::from_secs(10),
+        }),
+        ..options(1)
+    }
+}
+
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("slad-mock-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A ticket created, the daemon stopped before its breach, the breach due while it is down:
+/// the next process (`restart_dir`: the same state dir, or an empty one that must rebuild from
+/// the state topic) fires it at once with its original `ts`, and the creation is not read again.
+fn timers_due_while_down_fire_on_restart(test: &str, same_dir: bool) {
+    let config_text = r#"
+[engine]
+allowed_lateness = "500ms"
+[[policy]]
+name = "fast"
+match = {}
+calendar = "24x7"
+[policy.targets.first_response]
+normal = "4s"
+"#;
+    let c = cluster(test);
+    c.mock.create_topic("support.events.state", PARTITIONS, 1).unwrap();
+    let rules = Arc::new(slad::config::parse(config_text).unwrap().rules);
+    let first_dir = scratch_dir(&format!("{test}-a"));
+    let first = Daemon::start(&c.settings, rules.clone(), &durable_options(&first_dir)).unwrap();
+    wait_ready(&first);
+    let created = wall_ms();
+    let ts = slad::time::format_rfc3339(created);
+    let lines = vec![format!(
+        r#"{{"type":"ticket.created","event_id":"e1","tenant":"durable","ts":"{ts}","ticket_id":"T1","priority":"normal"}}"#
+    )];
+    produce(&c.settings.brokers, &c.settings.input_topic, &lines);
+    wait_consumed(&first, 1);
+    first.shutdown();
+    assert_eq!(first.wait(), Outcome::Drained { complete: true });
+    assert!(wall_ms() < created + 4_000, "the first process stopped before the breach was due");
+    std::thread::sleep(Duration::from_millis((created + 4_600 - wall_ms()).max(0) as u64));
+    let second_dir = if same_dir { first_dir.clone() } else { scratch_dir(&format!("{test}-b")) };
+    let second = Daemon::start(&c.settings, rules, &durable_options(&second_dir)).unwrap();
+    wait_ready(&second);
+    let got = read_topics(&c.settings.brokers, &output_topics(&c.settings), Duration::from_secs(20), |got| {
+        json_of(got).iter().any(|v| v["type"] == "sla.breached")
+    });
+    let values = json_of(&got);
+    let breach = values.iter().find(|v| v["type"] == "sla.breached").expect("the breach, after the restart");
+    assert_eq!(slad::time::parse_rfc3339(breach["ts"].as_str().unwrap()).unwrap(), created + 4_000);
+    assert_eq!(second.status().snapshot().consumed, 0, "the creation is in the checkpoint, not read again");
+    let started = Instant::now();
+    while second.status().snapshot().tickets != 1 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the restored ticket is held");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    second.shutdown();
+    assert_eq!(second.wait(), Outcome::Drained { complete: true });
+    let _ = std::fs::remove_dir_all(first_dir);
+    let _ = std::fs::remove_dir_all(second_dir);
+}
+
+#[test]
+fn timers_due_while_down_fire_on_restart_from_the_local_checkpoint() {
+    timers_due_while_down_fire_on_restart("restart-local", true);
+}
+
+#[test]
+fn timers_due_while_down_fire_on_restart_from_the_state_topic() {
+    timers_due_while_down_fire_on_restart("restart-topic", false);
+}
+
 /// The binary under test: `SLAD_TEST_BIN` (an installed build), else this build's.
 fn slad_bin() -> std::path::PathBuf {
     std::env::var_os("SLAD_TEST_BIN")
@@ -478,6 +560,7 @@ fn http_get(port: u16, path: &str) -> (u16, String) {
 fn the_binary_notifies_systemd_pings_the_watchdog_and_drains_on_sigterm() {
     use std::os::unix::net::UnixDatagram;
     let c = cluster("binary");
+    c.mock.create_topic("support.events.state", PARTITIONS, 1).unwrap();
     let dir = std::env::temp_dir().join(format!("slad-mock-binary-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -488,8 +571,9 @@ fn the_binary_notifies_systemd_pings_the_watchdog_and_drains_on_sigterm() {
     let (rules, base) = scenario("001-first-response-24x7-warnings-breach-ladder");
     let config = format!(
         "[kafka]\nbrokers = \"{}\"\ngroup_id = \"binary\"\n[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n\
-         [http]\nlisten = \"127.0.0.1:{port}\"\n{rules}",
-        c.settings.brokers
+         [http]\nlisten = \"127.0.0.1:{port}\"\n[state]\ndir = \"{}\"\n{rules}",
+        c.settings.brokers,
+        dir.join("state").display()
     );
     let config_path = dir.join("slad.toml");
     std::fs::write(&config_path, config).unwrap();
@@ -656,6 +740,7 @@ fn failed_deliveries_are_produced_again_and_hold_the_commit_back() {
         notifications_topic: "support.notifications".into(),
         routing_topic: "support.routing".into(),
         dead_letter_topic: "support.events.dlq".into(),
+        state_topic: "support.events.state".into(),
         properties,
     };
     mock.create_topic(&settings.input_topic, PARTITIONS, 1).unwrap();

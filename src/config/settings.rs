@@ -27,6 +27,9 @@ pub struct KafkaConfig {
     pub routing_topic: String,
     /// Default `support.events.dlq`.
     pub dead_letter_topic: String,
+    /// The compacted topic holding the partitions' state checkpoints. Default: the input topic
+    /// followed by `.state`.
+    pub state_topic: String,
     /// Kafka transactions (outputs, state and offsets committed together). Default `false`.
     pub exactly_once: bool,
     /// `[kafka.properties]`, passed to librdkafka unchanged. May hold secrets: the `Debug`
@@ -44,6 +47,7 @@ impl Default for KafkaConfig {
             notifications_topic: "support.notifications".to_owned(),
             routing_topic: "support.routing".to_owned(),
             dead_letter_topic: "support.events.dlq".to_owned(),
+            state_topic: "support.events.state".to_owned(),
             exactly_once: false,
             properties: BTreeMap::new(),
         }
@@ -60,6 +64,7 @@ impl fmt::Debug for KafkaConfig {
             .field("notifications_topic", &self.notifications_topic)
             .field("routing_topic", &self.routing_topic)
             .field("dead_letter_topic", &self.dead_letter_topic)
+            .field("state_topic", &self.state_topic)
             .field("exactly_once", &self.exactly_once)
             .field("properties", &self.properties.keys().collect::<Vec<_>>())
             .finish()
@@ -120,6 +125,7 @@ pub(super) fn kafka(node: Option<Node<'_>>, errors: &mut Errors) -> KafkaConfig 
             "notifications_topic",
             "routing_topic",
             "dead_letter_topic",
+            "state_topic",
             "exactly_once",
             "properties",
         ],
@@ -131,6 +137,8 @@ pub(super) fn kafka(node: Option<Node<'_>>, errors: &mut Errors) -> KafkaConfig 
     set_string(&node, errors, "notifications_topic", &mut kafka.notifications_topic);
     set_string(&node, errors, "routing_topic", &mut kafka.routing_topic);
     set_string(&node, errors, "dead_letter_topic", &mut kafka.dead_letter_topic);
+    kafka.state_topic = format!("{}.state", kafka.input_topic);
+    set_string(&node, errors, "state_topic", &mut kafka.state_topic);
     if let Some(b) = node.boolean(errors, "exactly_once") {
         kafka.exactly_once = b;
     }

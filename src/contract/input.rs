@@ -2,10 +2,11 @@
 //! Every value here has passed validation: enums are closed, defaults are applied.
 
 use crate::time::Millis;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Ticket priority; `Ord` puts `Urgent` first (queue order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Priority {
     Urgent,
     High,
@@ -35,7 +36,7 @@ impl Priority {
 }
 
 /// Ticket status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Status {
     New,
     Open,
@@ -71,7 +72,7 @@ impl Status {
 }
 
 /// A set of statuses (a metric's `pause_on`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct StatusSet(pub u8);
 
 impl StatusSet {
@@ -84,7 +85,7 @@ impl StatusSet {
 }
 
 /// Agent presence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AgentStatus {
     Available,
     Busy,
@@ -105,7 +106,7 @@ impl AgentStatus {
 }
 
 /// A skill a ticket asks for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SkillRequirement {
     pub name: String,
     /// 0..=10, default 1.

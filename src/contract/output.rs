@@ -3,11 +3,11 @@
 use super::input::{Priority, SkillRequirement};
 use crate::time::{format_rfc3339, Millis};
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 /// The four SLA metrics, in the order used to break ties between timers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Metric {
     FirstResponse,
     NextResponse,

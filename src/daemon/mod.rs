@@ -12,15 +12,17 @@
 //! Partitions are given to the least-loaded shard when assigned. Nothing is shared on the hot
 //! path: a shard talks to others only through its channel.
 
+mod checkpoints;
 pub mod clock;
 mod shard;
 
 use crate::config::Config;
 use crate::engine::rules::Rules;
-use crate::kafka::consumer::{Consumer, Queue, RebalanceHandler};
+use crate::kafka::consumer::{CommitPoint, Consumer, Queue, RebalanceHandler};
 use crate::kafka::producer::Producer;
 use crate::kafka::{self, Settings};
 use crate::metrics as m;
+use crate::state::store::{StateOptions, Store};
 use crate::systemd;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use rdkafka::consumer::{CommitMode, Consumer as _};
@@ -119,6 +121,9 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// Longest wait for a revoked partition's outputs to be acknowledged.
     pub revoke_timeout: Duration,
+    /// Where and how often partitions' state is checkpointed; `None` keeps no state (a restart
+    /// starts empty at the committed offsets).
+    pub state: Option<StateOptions>,
 }
 
 impl Options {
@@ -129,6 +134,12 @@ impl Options {
             shards: config.engine.shards.unwrap_or(cores).max(1),
             drain_timeout,
             revoke_timeout: Duration::from_secs(10),
+            state: Some(StateOptions {
+                dir: config.state.dir.clone(),
+                interval: Duration::from_millis(config.state.snapshot_interval_ms.max(1) as u64),
+                topic: config.kafka.state_topic.clone(),
+                timeout: Duration::from_secs(30),
+            }),
         }
     }
 }
@@ -138,6 +149,7 @@ pub fn settings(config: &Config) -> Settings {
     let k = &config.kafka;
     Settings {
         brokers: k.brokers.clone(),
+        state_topic: k.state_topic.clone(),
         group_id: k.group_id.clone(),
         input_topic: k.input_topic.clone(),
         escalations_topic: k.escalations_topic.clone(),
@@ -163,6 +175,8 @@ pub struct Counters {
 #[derive(Debug)]
 pub struct Status {
     ready: AtomicBool,
+    /// Assigned partitions whose state is not restored yet.
+    restoring: AtomicUsize,
     assigned_once: AtomicBool,
     partitions: AtomicUsize,
     pub counters: Counters,
@@ -198,6 +212,7 @@ impl Status {
         let zeros = |n| (0..n).map(|_| AtomicU64::new(0)).collect::<Vec<_>>();
         Status {
             ready: AtomicBool::new(false),
+            restoring: AtomicUsize::new(0),
             assigned_once: AtomicBool::new(false),
             partitions: AtomicUsize::new(0),
             counters: Counters::default(),
@@ -207,9 +222,37 @@ impl Status {
         }
     }
 
-    /// Partitions assigned (possibly none: more members than partitions) and shards running.
+    /// Partitions assigned (possibly none: more members than partitions), each one's state
+    /// restored, and shards running.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.ready.load(Ordering::Acquire) && self.restoring.load(Ordering::Acquire) == 0
+    }
+
+    /// Partitions still being restored.
+    pub fn restoring(&self) -> usize {
+        self.restoring.load(Ordering::Acquire)
+    }
+
+    /// One assigned partition is restored (or was revoked before it was); tells systemd once
+    /// all are.
+    pub(crate) fn restored_one(&self) {
+        let before = self.restoring.fetch_sub(1, Ordering::AcqRel);
+        if before == 1 {
+            self.announce();
+        }
+    }
+
+    /// Tells systemd the daemon is ready (the first time) or what it holds now.
+    fn announce(&self) {
+        if !self.is_ready() {
+            return;
+        }
+        let line = format!("consuming {} partition(s)", self.partitions.load(Ordering::Relaxed));
+        if !self.assigned_once.swap(true, Ordering::AcqRel) {
+            systemd::ready(&line);
+        } else {
+            systemd::status(&line);
+        }
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -237,6 +280,15 @@ impl Status {
         if let (Some(t), Some(a)) = (self.tickets.get(shard), self.timers.get(shard)) {
             t.store(tickets, Ordering::Relaxed);
             a.store(timers, Ordering::Relaxed);
+        }
+    }
+
+    /// Marks the shard as inside a long operation that its own timeouts bound (restoring a
+    /// partition, encoding a large checkpoint): the watchdog does not take it for a stuck loop
+    /// until its next heartbeat.
+    pub(crate) fn busy(&self, shard: usize) {
+        if let Some(h) = self.heartbeats.get(shard) {
+            h.store(u64::MAX, Ordering::Relaxed);
         }
     }
 
@@ -268,6 +320,7 @@ impl RebalanceHandler for Router {
             let shard = (0..load.len()).min_by_key(|i| (load[*i], *i)).unwrap_or(0);
             let epoch = self.next_epoch.fetch_add(1, Ordering::Relaxed);
             owner.insert(partition, shard);
+            self.status.restoring.fetch_add(1, Ordering::AcqRel);
             let _ = self.shards[shard].send(ShardMsg::Assign { partition, queue, epoch });
         }
         let count = owner.len();
@@ -278,15 +331,10 @@ impl RebalanceHandler for Router {
             return;
         }
         self.status.ready.store(true, Ordering::Release);
-        let line = format!("consuming {count} partition(s)");
-        if !self.status.assigned_once.swap(true, Ordering::AcqRel) {
-            systemd::ready(&line);
-        } else {
-            systemd::status(&line);
-        }
+        self.status.announce();
     }
 
-    fn revoked(&self, partitions: &[i32]) -> Vec<(i32, i64)> {
+    fn revoked(&self, partitions: &[i32]) -> Vec<CommitPoint> {
         let Ok(mut owner) = self.owner.lock() else { return Vec::new() };
         let mut by_shard: BTreeMap<usize, Vec<i32>> = BTreeMap::new();
         for p in partitions {
@@ -351,6 +399,9 @@ pub enum StartError {
     Config(rdkafka::error::KafkaError),
     #[error("could not start a thread: {0}")]
     Thread(std::io::Error),
+    /// `state.dir` is not usable, or the state topic's client could not be made.
+    #[error("state: {0}")]
+    State(crate::state::StateError),
 }
 
 /// A running daemon.
@@ -367,6 +418,10 @@ impl Daemon {
     pub fn start(settings: &Settings, rules: Arc<Rules>, options: &Options) -> Result<Daemon, StartError> {
         let count = options.shards.max(1);
         let status = Arc::new(Status::new(count));
+        let store = match &options.state {
+            Some(state) => Some(Arc::new(Store::open(settings, state.clone()).map_err(StartError::State)?)),
+            None => None,
+        };
         let (senders, receivers): (Vec<_>, Vec<_>) = (0..count).map(|_| unbounded::<ShardMsg>()).unzip();
         let producer: Arc<Producer<ShardMsg>> =
             Arc::new(kafka::producer::create(settings, senders.clone()).map_err(StartError::Config)?);
@@ -410,6 +465,7 @@ impl Daemon {
                 reset_to_end,
                 rules: rules.clone(),
                 status: status.clone(),
+                store: store.clone(),
             });
             let join = std::thread::Builder::new()
                 .name(format!("slad-shard-{id}"))
@@ -603,7 +659,7 @@ impl Control {
     }
 
     /// Tells every shard to finish (bounded by `deadline`) and collects the offsets to commit.
-    fn stop_shards(&self, deadline: std::time::Instant) -> (Vec<(i32, i64)>, bool) {
+    fn stop_shards(&self, deadline: std::time::Instant) -> (Vec<CommitPoint>, bool) {
         let (reply, replies) = unbounded();
         let mut expected = 0;
         for shard in &self.shards {

@@ -1,6 +1,7 @@
-//! A shard thread: it alone owns the engines of its partitions, polls their queues, keeps each
-//! partition's arrival clock, fires timers, produces outputs and dead letters, tracks their
-//! acknowledgements and commits the offsets whose outputs are all acknowledged.
+//! A shard thread: it alone owns the engines of its partitions, restores them when assigned,
+//! polls their queues, keeps each partition's arrival clock, fires timers, produces outputs and
+//! dead letters, tracks their acknowledgements, commits the offsets whose outputs are all
+//! acknowledged and checkpoints the engines (see [`crate::state`]).
 //!
 //! The loop never spins at idle: it sleeps on its channel until the next due timer of a caught-up
 //! partition, a new message (the queue's non-empty callback sends a wake-up), a delivery report,
@@ -10,24 +11,30 @@
 // `emitted_at`) and the monotonic clock (sleeps, deadlines); the engine reads neither.
 #![allow(clippy::disallowed_methods)]
 
+use super::checkpoints::Checkpoints;
 use super::clock::ArrivalClock;
 use super::Status;
+use crate::checkpoint::{self, Meta};
 use crate::contract::decode::{decode_envelope, DecodeLimits, Source};
 use crate::contract::{OutputEvent, Reason, Rejection, Topic};
 use crate::engine::rules::Rules;
 use crate::engine::{Engine, Ingested};
-use crate::kafka::consumer::{self, CachedWatermark, Consumer, Queue};
+use crate::kafka::consumer::{self, CachedWatermark, CommitPoint, Consumer, Queue};
 use crate::kafka::dlq;
 use crate::kafka::offsets::OffsetTracker;
 use crate::kafka::producer::{Delivery, Producer, Token};
 use crate::metrics as m;
+use crate::state::store::Store;
+use crate::state::writer::{Job, Written};
+use crate::state::{Committed, Restored, Source as StateSource};
 use crate::time::Millis;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use metrics::{Counter, Gauge, Histogram};
-use rdkafka::consumer::CommitMode;
+use rdkafka::consumer::{CommitMode, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::BaseRecord;
+use rdkafka::topic_partition_list::Offset;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Message, Timestamp};
 use std::collections::VecDeque;
@@ -63,18 +70,23 @@ pub(crate) enum ShardMsg {
     },
     /// A message of an owned partition that reached the main queue.
     Stray(Box<OwnedMessage>),
-    /// Finish with these partitions (outputs acknowledged or `deadline` passed), drop their
-    /// state, and reply with the offsets to commit.
+    /// Finish with these partitions (outputs acknowledged or `deadline` passed), write their
+    /// final checkpoints, drop their state, and reply with the offsets to commit.
     Revoke {
         partitions: Vec<i32>,
-        reply: Sender<Vec<(i32, i64)>>,
+        reply: Sender<Vec<CommitPoint>>,
         deadline: Instant,
     },
     Rules(Arc<Rules>),
     /// Revoke every partition, reply, and stop.
     Drain {
-        reply: Sender<Vec<(i32, i64)>>,
+        reply: Sender<Vec<CommitPoint>>,
         deadline: Instant,
+    },
+    /// The writer finished a checkpoint of the partition assigned with `epoch`.
+    Written {
+        epoch: u64,
+        written: Written,
     },
 }
 
@@ -111,6 +123,16 @@ struct Outgoing {
     token: Token,
 }
 
+/// How far a partition's restore has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Restore {
+    /// Its state is not loaded yet: its queue is not read.
+    Loading,
+    /// Loaded; replaying the inputs below the committed offset.
+    Replaying,
+    Done,
+}
+
 /// One owned partition.
 struct Part {
     partition: i32,
@@ -119,6 +141,16 @@ struct Part {
     engine: Engine,
     clock: ArrivalClock,
     tracker: OffsetTracker,
+    restore: Restore,
+    source: StateSource,
+    assigned_at: Instant,
+    /// The group's committed offset when assigned: inputs below it were applied before and
+    /// every output they caused acknowledged, so they are applied again without producing.
+    committed: i64,
+    /// How far the previous owner had read: outputs of inputs below it may be duplicates.
+    previous_read: i64,
+    /// `None` when state is not kept.
+    checkpoints: Option<Checkpoints>,
     /// The next offset to read, once known.
     position: Option<i64>,
     /// The highest high watermark seen.
@@ -131,7 +163,7 @@ struct Part {
 
 struct Revoking {
     partitions: Vec<i32>,
-    reply: Sender<Vec<(i32, i64)>>,
+    reply: Sender<Vec<CommitPoint>>,
     deadline: Instant,
     stop_after: bool,
 }
@@ -149,6 +181,9 @@ struct Metrics {
     apply: Histogram,
     tickets: Gauge,
     timers: Gauge,
+    encode: Histogram,
+    suppressed: Counter,
+    reemitted: Counter,
 }
 
 impl Metrics {
@@ -166,6 +201,9 @@ impl Metrics {
             apply: metrics::histogram!(m::APPLY_DURATION),
             tickets: metrics::gauge!(m::TICKETS, "shard" => label.clone()),
             timers: metrics::gauge!(m::TIMERS_ARMED, "shard" => label),
+            encode: metrics::histogram!(m::CHECKPOINT_ENCODE),
+            suppressed: metrics::counter!(m::OUTPUTS_SUPPRESSED),
+            reemitted: metrics::counter!(m::OUTPUTS_REEMITTED),
         }
     }
 }
@@ -182,6 +220,7 @@ pub(crate) struct Shard {
     reset_to_end: bool,
     rules: Arc<Rules>,
     limits: DecodeLimits,
+    store: Option<Arc<Store>>,
     parts: Vec<Part>,
     pending: VecDeque<Outgoing>,
     retries: VecDeque<(Instant, Outgoing)>,
@@ -212,6 +251,8 @@ pub(crate) struct ShardInit {
     pub reset_to_end: bool,
     pub rules: Arc<Rules>,
     pub status: Arc<Status>,
+    /// `None`: state is not kept (tests, benchmarks of the cost of keeping it).
+    pub store: Option<Arc<Store>>,
 }
 
 impl Shard {
@@ -229,6 +270,7 @@ impl Shard {
             reset_to_end: init.reset_to_end,
             limits: limits_of(&init.rules),
             rules: init.rules,
+            store: init.store,
             parts: Vec::new(),
             pending: VecDeque::new(),
             retries: VecDeque::new(),
@@ -274,6 +316,7 @@ impl Shard {
                 self.commit();
                 self.next_commit = now + COMMIT_INTERVAL;
             }
+            self.checkpoint(now);
             if now >= self.next_tick {
                 self.tick();
                 self.next_tick = now + TICK;
@@ -304,12 +347,15 @@ impl Shard {
         if self.parts.iter().any(|p| p.tracker.committable().is_some() && !p.revoking) {
             wake = wake.min(self.next_commit);
         }
+        if self.parts.iter().any(|p| p.checkpoints.as_ref().is_some_and(|c| c.is_due(now + TICK))) {
+            wake = wake.min(now + Duration::from_millis(100));
+        }
         if let Some(r) = self.revoking.iter().map(|r| r.deadline).min() {
             wake = wake.min(r);
         }
         let lateness = self.lateness();
         for part in &self.parts {
-            if part.revoking || !self.is_caught_up_cached(part) {
+            if part.revoking || part.restore == Restore::Loading || !self.is_caught_up_cached(part) {
                 continue;
             }
             if let (Some(deadline), Some(clock)) = (part.engine.next_deadline(), part.clock.now()) {
@@ -332,8 +378,17 @@ impl Shard {
             ShardMsg::Delivery(Delivery::Failed { token, message, error }) => self.on_failed(token, *message, error),
             ShardMsg::Assign { partition, queue, epoch } => self.assign(partition, queue, epoch),
             ShardMsg::Stray(message) => {
-                if let Some(pi) = self.parts.iter().position(|p| p.partition == message.partition()) {
+                // A partition still loading is read from its checkpoint's position later.
+                let owner = self.parts.iter().position(|p| p.partition == message.partition());
+                if let Some(pi) = owner.filter(|pi| self.parts[*pi].restore != Restore::Loading) {
                     self.on_record(pi, &*message);
+                }
+            }
+            ShardMsg::Written { epoch, written } => {
+                if let Some(part) = self.parts.iter_mut().find(|p| p.epoch == epoch) {
+                    if let Some(checkpoints) = &mut part.checkpoints {
+                        checkpoints.on_written(&written);
+                    }
                 }
             }
             ShardMsg::Revoke { partitions, reply, deadline } => {
@@ -367,22 +422,143 @@ impl Shard {
                 let _ = tx.send(ShardMsg::Wake);
             }
         });
-        let mut part = Part {
+        let part = Part {
             partition,
             epoch,
             queue: Some(queue),
             engine: Engine::new(self.rules.clone()),
             clock: ArrivalClock::new(),
             tracker: OffsetTracker::new(),
+            restore: Restore::Loading,
+            source: StateSource::None,
+            assigned_at: Instant::now(),
+            committed: 0,
+            previous_read: 0,
+            checkpoints: None,
             position: None,
             high: None,
             fetched: false,
             revoking: false,
             lag: metrics::gauge!(m::CONSUMER_LAG, "partition" => partition.to_string()),
         };
-        locate(&self.consumer, &self.topics.input, self.reset_to_end, &mut part);
-        tracing::info!(shard = self.id, partition, start = ?part.position, high = ?part.high, "partition started");
         self.parts.push(part);
+        self.load(self.parts.len() - 1);
+    }
+
+    /// Loads a partition's state and moves its consumer to where that state stops; on a
+    /// broker error, leaves it loading (retried on the tick).
+    fn load(&mut self, pi: usize) {
+        self.status.busy(self.id as usize);
+        let partition = self.parts[pi].partition;
+        let located = match consumer::locate(&self.consumer, &self.topics.input, partition, QUERY_TIMEOUT) {
+            Ok(located) => located,
+            Err(error) => {
+                tracing::warn!(partition, %error, "could not read the partition's offsets; retrying");
+                return;
+            }
+        };
+        let restored = match &self.store {
+            None => None,
+            Some(store) => match store.restore(
+                self.consumer.client(),
+                partition,
+                Committed { offset: located.committed, generation: located.generation },
+                &self.rules,
+            ) {
+                Ok(restored) => Some(restored),
+                Err(error) => {
+                    tracing::warn!(partition, %error, "could not read the partition's checkpoint; retrying");
+                    return;
+                }
+            },
+        };
+        let part = &mut self.parts[pi];
+        let mut start = match located.committed {
+            Some(committed) => committed,
+            None if self.reset_to_end => located.high,
+            None => located.low,
+        };
+        let mut source = StateSource::None;
+        if let Some(restored) = restored {
+            source = restored.source;
+            let Restored { checkpoint, generation, bytes, stale, .. } = restored;
+            let known = generation.max(located.generation.unwrap_or(0));
+            let published = match source {
+                StateSource::Topic => Some(generation),
+                _ => located.generation,
+            };
+            let restored_generation = (generation > 0).then_some((generation, bytes));
+            let due = Instant::now() + self.store.as_ref().map_or(TICK, |s| s.options.interval);
+            part.checkpoints = Some(Checkpoints::new(known, published, restored_generation, stale, due));
+            match checkpoint {
+                Some((engine, meta)) => {
+                    part.engine = engine;
+                    part.engine.set_rules(self.rules.clone());
+                    if let Some(arrival) = meta.arrival_ms {
+                        part.clock.advance_to(arrival);
+                    }
+                    if meta.position < located.low {
+                        tracing::error!(
+                            partition,
+                            checkpoint = meta.position,
+                            log_start = located.low,
+                            "inputs between the checkpoint and the log start expired before they were applied"
+                        );
+                    }
+                    start = meta.position.max(located.low);
+                }
+                // Without a checkpoint, the state is rebuilt from the whole partition; inputs
+                // below the committed offset were applied before and are not produced again.
+                None if located.committed.is_some() => start = located.low,
+                None => {}
+            }
+            metrics::gauge!(m::RESTORE_BYTES, "source" => source.label()).set(bytes as f64);
+        }
+        part.committed = located.committed.unwrap_or(start);
+        part.previous_read = located.read.unwrap_or(part.committed).max(part.committed);
+        part.tracker.mark_committed(part.committed);
+        part.position = Some(start);
+        part.high = Some(located.high);
+        if let Err(error) = self.consumer.seek(&self.topics.input, partition, Offset::Offset(start), QUERY_TIMEOUT) {
+            tracing::warn!(partition, start, %error, "could not move the consumer to the restored position; retrying");
+            part.checkpoints = None;
+            part.engine = Engine::new(self.rules.clone());
+            part.clock = ArrivalClock::new();
+            return;
+        }
+        part.restore = Restore::Replaying;
+        part.source = source;
+        tracing::info!(
+            shard = self.id,
+            partition,
+            source = source.label(),
+            start,
+            committed = ?located.committed,
+            committed_checkpoint = ?located.generation,
+            high = located.high,
+            tickets = part.engine.ticket_count(),
+            "partition state loaded"
+        );
+        self.finish_replay(pi);
+    }
+
+    /// Marks the partition restored once it has replayed up to the committed offset.
+    fn finish_replay(&mut self, pi: usize) {
+        let part = &mut self.parts[pi];
+        if part.restore != Restore::Replaying || part.position.is_some_and(|p| p < part.committed) {
+            return;
+        }
+        part.restore = Restore::Done;
+        let elapsed = part.assigned_at.elapsed().as_secs_f64();
+        metrics::histogram!(m::RESTORE_DURATION, "source" => part.source.label()).record(elapsed);
+        tracing::info!(
+            shard = self.id,
+            partition = part.partition,
+            elapsed = ?part.assigned_at.elapsed(),
+            tickets = part.engine.ticket_count(),
+            "partition ready"
+        );
+        self.status.restored_one();
     }
 
     fn is_caught_up_cached(&self, part: &Part) -> bool {
@@ -393,7 +569,7 @@ impl Shard {
     fn consume(&mut self) -> bool {
         let mut busy = false;
         for pi in 0..self.parts.len() {
-            if self.parts[pi].revoking {
+            if self.parts[pi].revoking || self.parts[pi].restore == Restore::Loading {
                 continue;
             }
             let Some(queue) = self.parts[pi].queue.take() else { continue };
@@ -422,6 +598,13 @@ impl Shard {
 
     /// One input record: decode, apply (or skip, or dead-letter), produce what it caused.
     fn on_record<M: Message>(&mut self, pi: usize, message: &M) {
+        self.apply_record(pi, message);
+        if self.parts[pi].restore == Restore::Replaying {
+            self.finish_replay(pi);
+        }
+    }
+
+    fn apply_record<M: Message>(&mut self, pi: usize, message: &M) {
         let offset = message.offset();
         let partition = message.partition();
         self.metrics.consumed.increment(1);
@@ -495,9 +678,21 @@ impl Shard {
 
     /// Produces `self.out` (and a dead letter) as one tracker group whose acknowledgement
     /// allows committing `commit_to`. Outputs with `ts < timer_before` were fired by timers.
-    fn emit(&mut self, pi: usize, commit_to: i64, timer_before: Millis, letter: Option<Outgoing>) {
-        let records = self.out.len() as u32 + u32::from(letter.is_some());
+    fn emit(&mut self, pi: usize, commit_to: i64, timer_before: Millis, mut letter: Option<Outgoing>) {
         let part = &mut self.parts[pi];
+        if let Some(checkpoints) = &mut part.checkpoints {
+            checkpoints.touch();
+        }
+        // `commit_to - 1` is the input just applied (or the position, for timers).
+        if commit_to <= part.committed && timer_before != Millis::MAX {
+            // Applied before, and everything it caused acknowledged: not produced again.
+            self.metrics.suppressed.increment(self.out.len() as u64 + u64::from(letter.is_some()));
+            self.out.clear();
+            letter = None;
+        } else if commit_to <= part.previous_read {
+            self.metrics.reemitted.increment(self.out.len() as u64);
+        }
+        let records = self.out.len() as u32 + u32::from(letter.is_some());
         let seq = part.tracker.push(commit_to, records);
         if records == 0 {
             return;
@@ -623,7 +818,8 @@ impl Shard {
                 return;
             }
             let part = &mut self.parts[pi];
-            if part.revoking || !is_caught_up(&self.watermark, &self.consumer, part) {
+            if part.revoking || part.restore == Restore::Loading || !is_caught_up(&self.watermark, &self.consumer, part)
+            {
                 continue;
             }
             part.clock.advance_to(now);
@@ -638,19 +834,111 @@ impl Shard {
 
     /// Commits the acknowledged prefix of every partition that moved.
     fn commit(&mut self) {
-        let mut offsets = Vec::new();
+        let mut points = Vec::new();
         for part in &mut self.parts {
             if part.revoking {
                 continue;
             }
             if let Some(offset) = part.tracker.committable() {
-                offsets.push((part.partition, offset));
+                points.push(commit_point(part, offset));
                 part.tracker.mark_committed(offset);
             }
         }
-        if let Err(error) = consumer::commit(&self.consumer, &self.topics.input, &offsets, CommitMode::Async) {
+        if let Err(error) = consumer::commit(&self.consumer, &self.topics.input, &points, CommitMode::Async) {
             tracing::debug!(%error, "commit failed");
         }
+    }
+
+    /// Encodes the checkpoints that are due, and hands the writer those whose outputs are all
+    /// acknowledged.
+    fn checkpoint(&mut self, now: Instant) {
+        let Some(store) = self.store.clone() else { return };
+        for pi in 0..self.parts.len() {
+            let part = &self.parts[pi];
+            if part.revoking || part.restore != Restore::Done {
+                continue;
+            }
+            if part.checkpoints.as_ref().is_some_and(|c| c.is_due(now)) {
+                let (bytes, took) = self.encode(pi);
+                let part = &mut self.parts[pi];
+                if let Some(checkpoints) = &mut part.checkpoints {
+                    checkpoints.encoded(&part.tracker, bytes, took, Instant::now(), store.options.interval);
+                }
+            }
+            let part = &mut self.parts[pi];
+            let Some(ready) = part.checkpoints.as_mut().and_then(|c| c.take_ready(&part.tracker)) else { continue };
+            let tx = self.tx.clone();
+            let epoch = part.epoch;
+            store.submit(Job {
+                partition: part.partition,
+                topic_partitions: store.known_topic_partitions().unwrap_or(1),
+                generation: ready.generation,
+                bytes: ready.bytes,
+                stale: ready.stale,
+                done: Box::new(move |written| {
+                    let _ = tx.send(ShardMsg::Written { epoch, written });
+                }),
+            });
+        }
+    }
+
+    /// The checkpoint of a partition's engine as it stands, and the time it took.
+    fn encode(&self, pi: usize) -> (Vec<u8>, Duration) {
+        self.status.busy(self.id as usize);
+        let part = &self.parts[pi];
+        let started = Instant::now();
+        let meta = Meta {
+            partition: part.partition,
+            position: part.position.unwrap_or(0),
+            arrival_ms: part.clock.now(),
+            taken_at_ms: wall_ms(),
+        };
+        let bytes = checkpoint::encode(&part.engine, &meta);
+        let took = started.elapsed();
+        self.metrics.encode.record(took.as_secs_f64());
+        (bytes, took)
+    }
+
+    /// Writes a revoked partition's last checkpoint (every output acknowledged) and waits for
+    /// it until `deadline`, so that its next owner has nothing to replay; returns the
+    /// generation the state topic then holds.
+    fn final_checkpoint(&mut self, pi: usize, deadline: Instant) -> Option<u64> {
+        let store = self.store.clone()?;
+        let part = &self.parts[pi];
+        let checkpoints = part.checkpoints.as_ref()?;
+        if part.restore != Restore::Done || !part.tracker.is_idle() || !checkpoints.needs_final() {
+            return checkpoints.published();
+        }
+        let (bytes, took) = self.encode(pi);
+        let part = &mut self.parts[pi];
+        let checkpoints = part.checkpoints.as_mut()?;
+        checkpoints.encoded(&part.tracker, bytes, took, Instant::now(), store.options.interval);
+        // With a periodic checkpoint still being written, the next owner starts from that one.
+        let Some(ready) = checkpoints.take_ready(&part.tracker) else { return checkpoints.published() };
+        let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+        store.submit(Job {
+            partition: part.partition,
+            topic_partitions: store.known_topic_partitions().unwrap_or(1),
+            generation: ready.generation,
+            bytes: ready.bytes,
+            stale: ready.stale,
+            done: Box::new(move |written| {
+                let _ = done_tx.send(written);
+            }),
+        });
+        match done_rx.recv_deadline(deadline) {
+            Ok(written) => {
+                checkpoints.on_written(&written);
+                tracing::info!(
+                    partition = part.partition,
+                    generation = written.generation,
+                    published = written.published,
+                    "final checkpoint written"
+                );
+            }
+            Err(_) => tracing::warn!(partition = part.partition, "final checkpoint not written before the deadline"),
+        }
+        checkpoints.published()
     }
 
     /// Finishes the revokes whose partitions are done or whose deadline passed.
@@ -670,7 +958,11 @@ impl Shard {
             let mut epochs = Vec::new();
             for partition in &revoke.partitions {
                 let Some(index) = self.parts.iter().position(|p| p.partition == *partition) else { continue };
+                let generation = self.final_checkpoint(index, revoke.deadline);
                 let part = self.parts.swap_remove(index);
+                if part.restore != Restore::Done {
+                    self.status.restored_one();
+                }
                 if !part.tracker.is_idle() {
                     tracing::warn!(
                         partition,
@@ -678,8 +970,10 @@ impl Shard {
                         "revoke deadline passed with outputs unacknowledged; their inputs stay uncommitted"
                     );
                 }
-                if let Some(offset) = part.tracker.acked_position() {
-                    offsets.push((part.partition, offset));
+                if part.restore != Restore::Loading {
+                    // Never behind the commit found at assignment (a replay may not have reached it).
+                    let offset = part.tracker.acked_position().unwrap_or(part.committed).max(part.committed);
+                    offsets.push(CommitPoint { generation, ..commit_point(&part, offset) });
                 }
                 part.lag.set(0.0);
                 epochs.push(part.epoch);
@@ -694,16 +988,14 @@ impl Shard {
         }
     }
 
-    /// Housekeeping: gauges, lag, partitions still to locate.
+    /// Housekeeping: gauges, lag, partitions still to load.
     fn tick(&mut self) {
+        // At most one load per tick, so that an unreachable broker cannot stall the loop.
+        if let Some(pi) = self.parts.iter().position(|p| p.restore == Restore::Loading && !p.revoking) {
+            self.load(pi);
+        }
         let (mut tickets, mut timers) = (0usize, 0usize);
-        // At most one broker query per tick, so that an unreachable broker cannot stall the loop.
-        let mut located = false;
         for part in &mut self.parts {
-            if !located && (part.position.is_none() || part.high.is_none()) {
-                locate(&self.consumer, &self.topics.input, self.reset_to_end, part);
-                located = true;
-            }
             if let Some(high) = self.watermark.high(&self.consumer, part.partition) {
                 part.fetched = true;
                 part.high = Some(part.high.map_or(high, |h| h.max(high)));
@@ -720,14 +1012,14 @@ impl Shard {
     }
 }
 
-/// Asks the broker where a partition starts and ends (once; retried on the tick).
-fn locate(consumer: &Consumer, topic: &str, reset_to_end: bool, part: &mut Part) {
-    match consumer::start_and_end(consumer, topic, part.partition, reset_to_end, QUERY_TIMEOUT) {
-        Ok((start, high)) => {
-            part.position = Some(part.position.map_or(start, |p| p.max(start)));
-            part.high = Some(part.high.map_or(high, |h| h.max(high)));
-        }
-        Err(error) => tracing::warn!(partition = part.partition, %error, "could not read the partition's offsets"),
+/// A partition's commit of `offset`, with the checkpoint generation the state topic holds and
+/// how far the partition was read.
+fn commit_point(part: &Part, offset: i64) -> CommitPoint {
+    CommitPoint {
+        partition: part.partition,
+        offset,
+        generation: part.checkpoints.as_ref().and_then(Checkpoints::published),
+        read: part.position,
     }
 }
 

@@ -8,9 +8,10 @@
 
 use crate::time::Millis;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct RecentIds {
     at: FxHashMap<String, Millis>,
     /// Insertion order, for eviction.

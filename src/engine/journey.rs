@@ -4,16 +4,18 @@
 use crate::contract::ContactStep;
 use crate::time::{format_rfc3339, Millis};
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Step {
     ts: Millis,
+    #[serde(with = "crate::checkpoint::json::value")]
     entry: Value,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Journeys {
     by_customer: FxHashMap<String, VecDeque<Step>>,
     /// (newest step ts, customer) in arrival order, to forget idle customers.

@@ -13,6 +13,7 @@ pub mod calendar;
 mod dedupe;
 mod journey;
 mod outputs;
+pub(crate) mod persist;
 mod recipients;
 pub mod routing;
 pub mod rules;

@@ -4,6 +4,7 @@
 
 use super::calendar::Calendar;
 use crate::contract::{Metric, Priority, StatusSet};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Everything the engine needs from the configuration.
@@ -16,7 +17,7 @@ pub struct Rules {
     pub routing: RoutingRules,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineLimits {
     pub allowed_lateness_ms: i64,
     pub max_future_skew_ms: i64,
@@ -35,7 +36,7 @@ impl Default for EngineLimits {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JourneyRules {
     pub max_steps: usize,
     pub ttl_ms: i64,
@@ -74,7 +75,7 @@ impl Policy {
 }
 
 /// `match`: each key a list of accepted values; `None` matches anything.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PolicyMatch {
     pub priority: Option<Vec<Priority>>,
     pub customer_tier: Option<Vec<String>>,
@@ -102,7 +103,7 @@ pub struct Ladder {
     pub levels: Vec<LadderLevel>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LadderLevel {
     /// SLA time after the breach, ms.
     pub after_ms: i64,
@@ -114,14 +115,14 @@ pub struct LadderLevel {
     pub repeat: Option<Repeat>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repeat {
     pub every_ms: i64,
     pub count: u32,
 }
 
 /// A recipient spec (SLA.md, Recipients).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RecipientSpec {
     Assignee,
     /// `supervisor` is `Supervisor(1)`; `supervisor^N` is `Supervisor(N)`, N >= 1.
@@ -134,7 +135,7 @@ pub enum RecipientSpec {
 }
 
 /// `[routing]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RoutingRules {
     pub strategy: Strategy,
     pub route_within_group: bool,
@@ -142,7 +143,7 @@ pub struct RoutingRules {
     pub expand: Vec<ExpandStep>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Strategy {
     #[default]
     LongestIdle,
@@ -151,7 +152,7 @@ pub enum Strategy {
 }
 
 /// One `[[routing.expand]]` step.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ExpandStep {
     /// Real time since the round started, ms.
     pub after_ms: i64,

@@ -15,10 +15,11 @@ use super::rules::{Ladder, Policy};
 use super::wheel::TimerHandle;
 use crate::contract::Metric;
 use crate::time::Millis;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Where a cycle stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Phase {
     Running,
     Paused,
@@ -40,12 +41,13 @@ pub enum Milestone {
 }
 
 /// One cycle of one metric.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Clock {
     pub metric: Metric,
     /// From 1, per metric per ticket.
     pub cycle: u32,
     /// The policy whose target, calendar, pause_on, warn_at and ladder apply.
+    #[serde(with = "crate::checkpoint::shared::policy")]
     pub policy: Arc<Policy>,
     pub target_ms: i64,
     pub phase: Phase,

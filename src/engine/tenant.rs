@@ -19,16 +19,17 @@ use crate::contract::{
 };
 use crate::time::Millis;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// What a timer stands for: a metric's clock, or a queued ticket's next expansion step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimerRef {
     pub ticket: TicketRef,
     pub kind: TimerKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TimerKind {
     Sla(Metric),
     Expansion,
@@ -38,6 +39,7 @@ fn to_wheel_time(at: Millis) -> u64 {
     at.max(0) as u64
 }
 
+#[derive(Serialize, Deserialize)]
 pub struct Tenant {
     pub name: String,
     /// Latest applied input `ts`.

@@ -6,10 +6,11 @@ use super::sla::Clock;
 use super::wheel::TimerHandle;
 use crate::contract::{Metric, Priority, SkillRequirement, Status};
 use crate::time::Millis;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: String,
     pub priority: Priority,
@@ -18,11 +19,14 @@ pub struct Ticket {
     pub group: Option<String>,
     pub skills: Vec<SkillRequirement>,
     pub status: Status,
+    #[serde(with = "crate::checkpoint::json::map")]
     pub context: Map<String, Value>,
     pub assignee: Option<String>,
     /// The customer's self-service journey attached at creation (a JSON array).
+    #[serde(with = "crate::checkpoint::json::value")]
     pub journey: Value,
     /// The policy chosen last; `None` when no policy matched.
+    #[serde(with = "crate::checkpoint::shared::opt_policy")]
     pub policy: Option<Arc<Policy>>,
     /// The latest cycle of each metric, indexed by [`Metric::index`].
     pub clocks: [Option<Clock>; 4],
@@ -39,7 +43,7 @@ pub struct Ticket {
 }
 
 /// The ticket's routing state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Route {
     /// Rounds opened so far; the current round is `round`.
     pub round: u32,
@@ -54,6 +58,7 @@ pub struct Route {
     /// The group of a functional escalation: a restriction for the ticket's life.
     pub functional_group: Option<String>,
     /// The rules the round runs on (its expansion steps), fixed until the policy is chosen again.
+    #[serde(with = "crate::checkpoint::shared::opt_rules")]
     pub rules: Option<Arc<super::rules::Rules>>,
 }
 

@@ -32,7 +32,7 @@ pub trait RebalanceHandler: Send + Sync {
     fn assigned(&self, partitions: Vec<(i32, Queue)>);
     /// Partitions about to go: returns once the shards are done with them, with the offsets to
     /// commit (the next offset to read) for those that have one.
-    fn revoked(&self, partitions: &[i32]) -> Vec<(i32, i64)>;
+    fn revoked(&self, partitions: &[i32]) -> Vec<CommitPoint>;
 }
 
 /// The consumer's context.
@@ -137,38 +137,87 @@ pub fn create(
     Ok(consumer)
 }
 
-/// Commits `offsets` (partition, next offset to read) of `topic`.
-pub fn commit(consumer: &Consumer, topic: &str, offsets: &[(i32, i64)], mode: CommitMode) -> KafkaResult<()> {
-    if offsets.is_empty() {
+/// One partition's commit: the next offset to read, with what the next owner of the
+/// partition needs to know in the commit's metadata: the generation of the newest checkpoint
+/// the state topic holds (so that it can trust its local copy without reading the topic), and
+/// how far the owner had read (the inputs between the two may be read, and their outputs
+/// produced, again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitPoint {
+    pub partition: i32,
+    pub offset: i64,
+    pub generation: Option<u64>,
+    pub read: Option<i64>,
+}
+
+const METADATA_PREFIX: &str = "slad:";
+
+fn metadata_of(generation: Option<u64>, read: Option<i64>) -> String {
+    let mut fields = Vec::new();
+    if let Some(g) = generation {
+        fields.push(format!("checkpoint={g}"));
+    }
+    if let Some(r) = read {
+        fields.push(format!("read={r}"));
+    }
+    if fields.is_empty() {
+        return String::new();
+    }
+    format!("{METADATA_PREFIX}{}", fields.join(";"))
+}
+
+/// A field of commit metadata written by [`metadata_of`].
+fn metadata_field(metadata: &str, name: &str) -> Option<i64> {
+    let fields = metadata.strip_prefix(METADATA_PREFIX)?;
+    fields.split(';').find_map(|field| field.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+}
+
+/// Commits `points` of `topic`.
+pub fn commit(consumer: &Consumer, topic: &str, points: &[CommitPoint], mode: CommitMode) -> KafkaResult<()> {
+    if points.is_empty() {
         return Ok(());
     }
-    let mut tpl = TopicPartitionList::with_capacity(offsets.len());
-    for &(partition, offset) in offsets {
-        tpl.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+    let mut tpl = TopicPartitionList::with_capacity(points.len());
+    for point in points {
+        tpl.add_partition_offset(topic, point.partition, Offset::Offset(point.offset))?;
+        if let Some(mut element) = tpl.find_partition(topic, point.partition) {
+            element.set_metadata(metadata_of(point.generation, point.read));
+        }
     }
     consumer.commit(&tpl, mode)
 }
 
-/// Where a newly assigned partition starts and where the broker's log ends, asked from the
-/// broker: the committed offset (or, without one, the log start, as `auto.offset.reset=earliest`
-/// does; the log end with `latest`) and the high watermark.
-pub fn start_and_end(
-    consumer: &Consumer,
-    topic: &str,
-    partition: i32,
-    reset_to_end: bool,
-    timeout: Duration,
-) -> KafkaResult<(i64, i64)> {
+/// Where a newly assigned partition stands, asked from the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    /// The log start.
+    pub low: i64,
+    /// The high watermark.
+    pub high: i64,
+    /// The committed offset, if any.
+    pub committed: Option<i64>,
+    /// The checkpoint generation named by the commit.
+    pub generation: Option<u64>,
+    /// How far the committing owner had read.
+    pub read: Option<i64>,
+}
+
+/// The log start, the high watermark and the group's committed offset with its checkpoint
+/// generation.
+pub fn locate(consumer: &Consumer, topic: &str, partition: i32, timeout: Duration) -> KafkaResult<Located> {
     let (low, high) = consumer.fetch_watermarks(topic, partition, timeout)?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition(topic, partition);
     let committed = consumer.committed_offsets(tpl, timeout)?;
-    let start = match committed.find_partition(topic, partition).map(|e| e.offset()) {
-        Some(Offset::Offset(n)) => n,
-        _ if reset_to_end => high,
-        _ => low,
+    let element = committed.find_partition(topic, partition);
+    let offset = match element.as_ref().map(|e| e.offset()) {
+        Some(Offset::Offset(n)) => Some(n),
+        _ => None,
     };
-    Ok((start, high))
+    let metadata = element.as_ref().map_or("", |e| e.metadata());
+    let generation = metadata_field(metadata, "checkpoint").and_then(|g| u64::try_from(g).ok());
+    let read = metadata_field(metadata, "read");
+    Ok(Located { low, high, committed: offset, generation, read })
 }
 
 /// The high watermark librdkafka last saw in a fetch response (no request to the broker).
@@ -196,5 +245,21 @@ impl CachedWatermark {
             )
         };
         (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some(high)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoint_and_read_position_round_trip_through_commit_metadata() {
+        let both = metadata_of(Some(42), Some(1234));
+        assert_eq!(metadata_field(&both, "checkpoint"), Some(42));
+        assert_eq!(metadata_field(&both, "read"), Some(1234));
+        assert_eq!(metadata_field(&metadata_of(None, Some(7)), "checkpoint"), None);
+        assert_eq!(metadata_of(None, None), "");
+        assert_eq!(metadata_field("", "read"), None);
+        assert_eq!(metadata_field("read=5 by another client", "read"), None);
     }
 }

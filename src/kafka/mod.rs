@@ -25,6 +25,8 @@ pub struct Settings {
     pub notifications_topic: String,
     pub routing_topic: String,
     pub dead_letter_topic: String,
+    /// The compacted topic of the partitions' checkpoints.
+    pub state_topic: String,
     /// Passed to librdkafka unchanged (may hold secrets: never logged by value).
     pub properties: BTreeMap<String, String>,
 }
@@ -39,6 +41,7 @@ impl std::fmt::Debug for Settings {
             .field("notifications_topic", &self.notifications_topic)
             .field("routing_topic", &self.routing_topic)
             .field("dead_letter_topic", &self.dead_letter_topic)
+            .field("state_topic", &self.state_topic)
             .field("properties", &self.properties.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -111,6 +114,7 @@ mod tests {
             notifications_topic: "not".into(),
             routing_topic: "rt".into(),
             dead_letter_topic: "dlq".into(),
+            state_topic: "state".into(),
             properties: [
                 ("enable.auto.commit".to_owned(), "true".to_owned()),
                 ("sasl.password".to_owned(), "hunter2".to_owned()),

@@ -71,6 +71,16 @@ impl OffsetTracker {
         true
     }
 
+    /// A mark after every group pushed so far; see [`OffsetTracker::is_acked_before`].
+    pub fn mark(&self) -> u64 {
+        self.base_seq + self.entries.len() as u64
+    }
+
+    /// Whether every group pushed before `mark` was taken is acknowledged.
+    pub fn is_acked_before(&self, mark: u64) -> bool {
+        self.base_seq >= mark
+    }
+
     /// Records not yet acknowledged.
     pub fn in_flight(&self) -> u64 {
         self.entries.iter().map(|e| e.pending as u64).sum()
@@ -119,6 +129,21 @@ mod tests {
         assert_eq!(t.committable(), None);
         assert_eq!(t.push(4, 0), u64::MAX);
         assert_eq!(t.committable(), Some(4));
+    }
+
+    #[test]
+    fn a_mark_is_passed_once_every_earlier_group_is_acked() {
+        let mut t = OffsetTracker::new();
+        let a = t.push(1, 1);
+        t.push(2, 0);
+        let mark = t.mark();
+        let b = t.push(3, 1);
+        assert!(!t.is_acked_before(mark));
+        assert!(t.ack(b));
+        assert!(!t.is_acked_before(mark), "a later group does not count");
+        assert!(t.ack(a));
+        assert!(t.is_acked_before(mark));
+        assert!(OffsetTracker::new().is_acked_before(OffsetTracker::new().mark()));
     }
 
     #[test]

@@ -28,9 +28,10 @@ use jiff::tz::TimeZone;
 use self::measure::{day_number, LocalMeasure};
 use self::offsets::{Offsets, MAX_INSTANT, MIN_INSTANT};
 use crate::time::Millis;
+use serde::{Deserialize, Serialize};
 
 /// An open segment of a local day, in minutes from local midnight: `start < end <= 1440`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
     pub start_min: u16,
     pub end_min: u16,
@@ -75,7 +76,7 @@ impl FromStr for Segment {
 }
 
 /// A local calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LocalDate {
     pub year: i16,
     pub month: i8,

@@ -7,6 +7,7 @@ use super::labels::Label;
 use super::TicketRef;
 use crate::contract::AgentStatus;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -14,14 +15,14 @@ use std::sync::Arc;
 pub(super) type Slot = u32;
 
 /// A ticket held by an agent: its channel, and whether it counts against capacity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Held {
     pub chan: ChanId,
     pub counts: bool,
 }
 
 /// An agent profile with its names interned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Profile {
     /// Sorted by skill, unique (the last entry for a name wins); levels may be 0.
     pub skills: Vec<(SkillId, u32)>,
@@ -34,8 +35,9 @@ pub(super) struct Profile {
     pub groups: Vec<GroupId>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Agent {
+    #[serde(with = "crate::checkpoint::fields::arc_str")]
     pub id: Arc<str>,
     /// The id's place in byte order (see [`super::labels`]).
     pub label: Label,
@@ -196,7 +198,7 @@ impl Agent {
 }
 
 /// Assignments to an agent not known yet, taken as fact and counted once it is upserted.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Early {
     pub tickets: FxHashMap<TicketRef, Held>,
     /// The latest of these assignments.
@@ -206,7 +208,7 @@ pub(super) struct Early {
 /// A summary of an agent's skills (level >= 1) and groups, one bit per id modulo 64: carried
 /// in the index's entries so that a walk rules most agents out without touching their
 /// records. A clear bit is certain; a set bit still needs the exact test.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Filter {
     pub skills: u64,
     pub groups: u64,
@@ -235,10 +237,11 @@ impl Filter {
 }
 
 /// The agents of a tenant: a slab with an id lookup.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Agents {
     slots: Vec<Option<Agent>>,
     free: Vec<Slot>,
+    #[serde(with = "crate::checkpoint::fields::arc_str_keys")]
     by_id: FxHashMap<Arc<str>, Slot>,
 }
 
@@ -293,7 +296,7 @@ impl Agents {
 
 /// How many known agents have each skill at each level (level 0 is not counted), and how many
 /// belong to each group: cheap bounds for `most_skilled` and the choice of a queue anchor.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Census {
     levels: Vec<BTreeMap<u32, u32>>,
     groups: Vec<u32>,

@@ -5,6 +5,8 @@
 //! follows a pointer per level. Walks read blocks front to back, and each block keeps the
 //! union of its values' bits so that a walk looking for some bits skips blocks without them.
 
+use serde::{Deserialize, Serialize};
+
 pub(super) type Iter<'a, T> = std::iter::Flatten<std::slice::Iter<'a, Vec<T>>>;
 
 /// Bits a value carries, for walks that skip blocks.
@@ -18,7 +20,7 @@ const STALE: u8 = 16;
 /// Values per block at most.
 const MAX: usize = 64;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Blocks<T> {
     /// Each sorted and non-empty; all of one block below all of the next.
     blocks: Vec<Vec<T>>,

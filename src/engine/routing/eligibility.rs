@@ -3,6 +3,7 @@
 use super::agents::{Agent, Filter};
 use super::intern::{ChanId, GroupId, SkillId};
 use crate::contract::SkillRequirement;
+use serde::{Deserialize, Serialize};
 
 /// What a ticket asks of an agent, as the engine computes it for the current round.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +28,7 @@ impl Requirements {
 }
 
 /// Requirements with names interned: the part shared by every ticket of a queue signature.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(super) struct Needs {
     /// Gating skills, sorted by skill, unique (the highest `min_level` of a name), each >= 1.
     pub skills: Vec<(SkillId, u32)>,

@@ -17,6 +17,7 @@ use super::blocks::{Bits, Blocks};
 use super::intern::{ChanId, GroupId, SkillId};
 use super::labels::Label;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
 /// The highest level bucket: levels 10 and above.
@@ -28,7 +29,7 @@ pub(super) fn bucket(level: u32) -> u32 {
 }
 
 /// Where an agent sorts in a channel's set, before its id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Key {
     /// Open tickets on the channel and capacity there, in load order; `(0, 1)` in idle order.
     pub open: u32,
@@ -39,7 +40,7 @@ pub(super) struct Key {
 /// An agent in a channel's set: by load (compared exactly, by cross-multiplication),
 /// idle-since, then `agent_id` (byte order, through its label); `slot` and `filter` never
 /// decide (labels are unique).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(super) struct RoomEntry {
     pub key: Key,
     pub label: Label,
@@ -82,7 +83,7 @@ impl Eq for RoomEntry {}
 
 /// An agent in a ranked set: by idle-since, then `agent_id`; carries its skill and group bits
 /// (which never decide: labels are unique).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(super) struct RankEntry {
     pub idle: i64,
     pub label: Label,
@@ -105,7 +106,7 @@ pub(super) enum Tag {
 }
 
 /// An unordered set of slots: `O(1)` insert and remove.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Members {
     slots: Vec<Slot>,
     pos: FxHashMap<Slot, u32>,
@@ -146,7 +147,7 @@ static EMPTY_RANKED: Blocks<RankEntry> = Blocks::new();
 
 static EMPTY: Members = Members { slots: Vec::new(), pos: FxHashMap::with_hasher(rustc_hash::FxBuildHasher) };
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct AgentIndex {
     /// Available agents per skill and level bucket.
     skill: Vec<Buckets>,

@@ -1,13 +1,14 @@
 //! Dense ids for the names routing compares often: skills, groups and channels.
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 pub(super) type SkillId = u32;
 pub(super) type GroupId = u32;
 pub(super) type ChanId = u32;
 
 /// Names to dense ids `0..len`, in order of first sight. Ids are never reused.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Interner {
     ids: FxHashMap<Box<str>, u32>,
     len: u32,

@@ -4,6 +4,7 @@
 //! label is spread out again (rare: each interval halves at most 32 times between two
 //! neighbours, and ids added at either end step by 2^16).
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -13,8 +14,9 @@ pub(super) type Label = u32;
 
 const STEP: Label = 1 << 16;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Labels {
+    #[serde(with = "crate::checkpoint::fields::arc_str_keys")]
     by_id: BTreeMap<Arc<str>, Label>,
 }
 

@@ -90,13 +90,14 @@ use intern::{ChanId, Interner};
 use labels::Labels;
 use queue::{Anchor, Queue};
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The engine's ticket slot; stable while the ticket exists.
 pub type TicketRef = u32;
 
 /// The routing state of one tenant.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct RoutingTable {
     skills: Interner,
     groups: Interner,

@@ -13,11 +13,12 @@ use super::intern::{GroupId, SkillId};
 use super::TicketRef;
 use crate::contract::Priority;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 /// A queued ticket's place in queue order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueKey {
     pub priority: Priority,
     /// The earliest breach instant among the ticket's running cycles; `None` sorts after every `Some`.
@@ -61,7 +62,7 @@ pub(super) fn group_tag(group: GroupId) -> TagId {
 }
 
 /// Where a signature is listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(super) enum Anchor {
     Free,
     One(TagId),
@@ -72,14 +73,14 @@ pub(super) enum Anchor {
 type SigId = u32;
 
 /// A ticket in its signature's set; `excluding` says whether it has exclusions to check.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 struct QEntry {
     key: QueueKey,
     ticket: TicketRef,
     excluding: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Signature {
     /// `chan` is always `Some`.
     needs: Needs,
@@ -89,7 +90,7 @@ struct Signature {
     entries: BTreeSet<QEntry>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Queued {
     key: QueueKey,
     sig: SigId,
@@ -102,7 +103,7 @@ impl Queued {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct ChanQueue {
     lists: FxHashMap<Anchor, Vec<SigId>>,
     /// For each tag `a`, the tags `b > a` with a list under `Two(a, b)`.
@@ -111,7 +112,7 @@ struct ChanQueue {
     len: usize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Queue {
     tickets: FxHashMap<TicketRef, Queued>,
     sigs: Vec<Option<Signature>>,

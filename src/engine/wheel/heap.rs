@@ -9,10 +9,11 @@
 
 use super::slab::Slab;
 use super::slot::Ref;
+use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(super) struct Item {
     pub deadline: u64,
     seq: u64,
@@ -42,7 +43,7 @@ impl Ord for Item {
 /// Stale items the heap may hold beyond its live ones before it is purged.
 const PURGE_SLACK: usize = 64;
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub(super) struct SideHeap {
     heap: BinaryHeap<Reverse<Item>>,
     seq: u64,

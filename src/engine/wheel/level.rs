@@ -12,6 +12,7 @@
 //! - every occupied slot is at or after digit `l` of `pos`, strictly after it for `l >= 1`.
 
 use super::slot::{Ref, Slot};
+use serde::{Deserialize, Serialize};
 
 /// Levels of the wheel.
 pub(super) const LEVELS: usize = 11;
@@ -47,9 +48,11 @@ pub(super) fn slot_width(level: usize) -> u64 {
     1 << (level as u32 * BITS)
 }
 
+#[derive(Serialize, Deserialize)]
 pub(super) struct Level {
     occupied: u64,
     refs: usize,
+    #[serde(with = "crate::checkpoint::fields::array")]
     slots: [Slot; SLOTS],
 }
 

@@ -83,13 +83,14 @@ mod slot;
 
 use heap::SideHeap;
 use level::{level_for, slot_for, slot_start, slot_width, Level, LEVELS, SLOTS};
+use serde::{Deserialize, Serialize};
 use slab::Slab;
 use slot::{Ref, GATHER};
 use std::fmt;
 
 /// A generation-checked reference to an armed timer. A stale handle (its timer fired or
 /// was cancelled) is harmless: every operation on it is a no-op returning `None`/`false`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TimerHandle {
     index: u32,
     generation: u32,
@@ -121,6 +122,7 @@ const SWEEP_STEPS: usize = LEVELS * SLOTS + 1;
 const SWEEP_EVERY: u32 = (1 << 30) / SWEEP_STEPS as u32;
 
 /// The wheel: millisecond deadlines (`u64`), values of type `T`. See the module doc.
+#[derive(Serialize, Deserialize)]
 pub struct Wheel<T> {
     slab: Slab<T>,
     levels: Box<[Level; LEVELS]>,

@@ -13,16 +13,19 @@
 //! entry costs `8 + size_of::<T>() + 8` bytes (24 for an 8-byte `T`) without `unsafe`.
 
 use super::slot::Ref;
+use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 
 /// `None` for an entry index.
 pub(super) const NIL: u32 = u32::MAX;
 
+#[derive(Serialize, Deserialize)]
 pub(super) enum Entry<T> {
     Armed { deadline: u64, value: T, generation: NonZeroU32, stamp: u32 },
     Free { next: u32, generation: u32, stamp: u32 },
 }
 
+#[derive(Serialize, Deserialize)]
 pub(super) struct Slab<T> {
     entries: Vec<Entry<T>>,
     free: u32,

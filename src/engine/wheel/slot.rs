@@ -10,11 +10,13 @@
 //! capacity grows by a quarter at a time, so at most a fifth of it is unused; an emptied slot
 //! keeps a buffer of up to [`KEEP`] refs for reuse and frees a larger one.
 
+use serde::{Deserialize, Serialize};
+
 /// A reference from a slot to a slab entry. It is live while the entry is armed with the same
 /// `stamp`; any later arm, cancel or fire of the entry makes it stale. `low` holds the low 32
 /// bits of the deadline it was armed with, enough to cascade it from levels up to 5 without
 /// reading the entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Ref {
     pub index: u32,
     pub stamp: u32,
@@ -30,7 +32,7 @@ impl Ref {
 /// Capacity an emptied slot keeps.
 pub(super) const KEEP: usize = 64;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Slot {
     refs: Vec<Ref>,
     head: u32,
