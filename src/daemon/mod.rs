@@ -787,6 +787,10 @@ fn serve(config: Config, args: RunArgs) -> ExitCode {
             eprintln!("{}: kafka.properties: {error}", args.config.display());
             return ExitCode::from(EXIT_CONFIG);
         }
+        Err(error @ StartError::State(_)) => {
+            eprintln!("{}: {error}", args.config.display());
+            return ExitCode::FAILURE;
+        }
         Err(error) => {
             tracing::error!(%error, "could not start");
             return ExitCode::FAILURE;
