@@ -91,6 +91,11 @@ impl Checkpoints {
         self.due = now + interval.max(took * 9);
     }
 
+    /// Whether an encoded checkpoint waits to be written.
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some() && !self.writing
+    }
+
     /// The pending checkpoint, once the outputs before it are all acknowledged.
     pub fn take_ready(&mut self, tracker: &OffsetTracker) -> Option<Ready> {
         if self.writing || !self.pending.as_ref().is_some_and(|p| tracker.is_acked_before(p.mark)) {

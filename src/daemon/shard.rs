@@ -512,7 +512,8 @@ impl Shard {
                 None if located.committed.is_some() => start = located.low,
                 None => {}
             }
-            metrics::gauge!(m::RESTORE_BYTES, "source" => source.label()).set(bytes as f64);
+            metrics::gauge!(m::RESTORE_BYTES, "source" => source.label(), "partition" => partition.to_string())
+                .set(bytes as f64);
         }
         part.committed = located.committed.unwrap_or(start);
         part.previous_read = located.read.unwrap_or(part.committed).max(part.committed);
@@ -866,12 +867,24 @@ impl Shard {
                 }
             }
             let part = &mut self.parts[pi];
+            if !part.checkpoints.as_ref().is_some_and(|c| c.has_pending()) {
+                continue;
+            }
+            // A partition restored from its local file has not needed the count yet.
+            let topic_partitions = match store.topic_partitions(self.consumer.client()) {
+                Ok(n) => n,
+                Err(error) => {
+                    tracing::warn!(%error, "state topic unknown; the checkpoint waits");
+                    continue;
+                }
+            };
+            let part = &mut self.parts[pi];
             let Some(ready) = part.checkpoints.as_mut().and_then(|c| c.take_ready(&part.tracker)) else { continue };
             let tx = self.tx.clone();
             let epoch = part.epoch;
             store.submit(Job {
                 partition: part.partition,
-                topic_partitions: store.known_topic_partitions().unwrap_or(1),
+                topic_partitions,
                 generation: ready.generation,
                 bytes: ready.bytes,
                 stale: ready.stale,
@@ -909,6 +922,8 @@ impl Shard {
         if part.restore != Restore::Done || !part.tracker.is_idle() || !checkpoints.needs_final() {
             return checkpoints.published();
         }
+        let published = checkpoints.published();
+        let Ok(topic_partitions) = store.topic_partitions(self.consumer.client()) else { return published };
         let (bytes, took) = self.encode(pi);
         let part = &mut self.parts[pi];
         let checkpoints = part.checkpoints.as_mut()?;
@@ -918,7 +933,7 @@ impl Shard {
         let (done_tx, done_rx) = crossbeam_channel::bounded(1);
         store.submit(Job {
             partition: part.partition,
-            topic_partitions: store.known_topic_partitions().unwrap_or(1),
+            topic_partitions,
             generation: ready.generation,
             bytes: ready.bytes,
             stale: ready.stale,

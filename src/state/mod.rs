@@ -82,7 +82,8 @@ pub struct Sources<'a> {
     pub local: &'a LocalStore,
     pub settings: &'a Settings,
     pub topic: &'a str,
-    pub topic_partitions: i32,
+    /// The state topic's partition count (asked, or the topic created, when first needed).
+    pub topic_partitions: &'a dyn Fn() -> Result<i32, StateError>,
     pub timeout: Duration,
 }
 
@@ -167,7 +168,8 @@ pub fn restore(
             }
         }
     }
-    let found = topic::read(sources.settings, sources.topic, sources.topic_partitions, partition, sources.timeout)?;
+    let topic_partitions = (sources.topic_partitions)()?;
+    let found = topic::read(sources.settings, sources.topic, topic_partitions, partition, sources.timeout)?;
     if found.incomplete > 0 {
         tracing::warn!(partition, manifests = found.incomplete, "state topic manifests with missing or damaged chunks");
     }

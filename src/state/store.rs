@@ -91,12 +91,14 @@ impl Store {
         committed: Committed,
         rules: &Arc<Rules>,
     ) -> Result<Restored, StateError> {
-        let topic_partitions = self.topic_partitions(client)?;
+        // The partition count is asked only if the state topic is read: a metadata request on
+        // the consumer's connection waits behind its fetches (fetch.wait.max.ms).
+        let topic_partitions = || self.topic_partitions(client);
         let sources = Sources {
             local: &self.local,
             settings: &self.settings,
             topic: &self.options.topic,
-            topic_partitions,
+            topic_partitions: &topic_partitions,
             timeout: self.options.timeout,
         };
         restore(&sources, partition, committed, rules)
@@ -105,10 +107,5 @@ impl Store {
     /// Hands a checkpoint to the writer thread.
     pub fn submit(&self, job: Job) {
         self.writer.submit(job);
-    }
-
-    /// The state topic's partition count, once known.
-    pub fn known_topic_partitions(&self) -> Option<i32> {
-        *self.topic_partitions.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -194,6 +194,8 @@ pub fn read(
     config.set("group.id", format!("{}.state-reader", settings.group_id));
     config.set("client.id", "slad-state-reader");
     config.set("enable.partition.eof", "false");
+    // A fixed range up to a known end: waiting for new records gains nothing.
+    config.set("fetch.wait.max.ms", "10");
     let consumer: BaseConsumer = config.create().map_err(StateError::Kafka)?;
     let (low, high) = consumer.fetch_watermarks(topic, target, timeout).map_err(StateError::Kafka)?;
     let mut state = TopicState::default();
