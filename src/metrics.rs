@@ -19,6 +19,10 @@ pub const EVENTS_REJECTED: &str = "slad_events_rejected_total";
 pub const EVENTS_DUPLICATE: &str = "slad_events_duplicate_total";
 /// Inputs whose record timestamp was more than `allowed_lateness` behind the arrival clock.
 pub const EVENTS_LATE: &str = "slad_events_late_total";
+/// Tickets closed by slad after staying `solved` for `engine.solved_ttl`.
+pub const TICKETS_EXPIRED: &str = "slad_tickets_expired_total";
+/// Event ids forgotten because of `engine.dedupe_max_ids` while still within `dedupe_window`.
+pub const DEDUPE_FORGOTTEN_EARLY: &str = "slad_dedupe_forgotten_early_total";
 /// Output events handed to the producer, by `type`.
 pub const OUTPUTS: &str = "slad_outputs_total";
 /// Outputs and dead letters produced again after a delivery failure.
@@ -138,6 +142,12 @@ fn describe() {
     describe_counter!(EVENTS_DUPLICATE, Unit::Count, "Inputs skipped because their event_id was already applied.");
     describe_counter!(EVENTS_LATE, Unit::Count, "Inputs read more than allowed_lateness behind the arrival clock.");
     describe_counter!(OUTPUTS, Unit::Count, "Output events handed to the producer.");
+    describe_counter!(TICKETS_EXPIRED, Unit::Count, "Tickets closed by slad after engine.solved_ttl in status solved.");
+    describe_counter!(
+        DEDUPE_FORGOTTEN_EARLY,
+        Unit::Count,
+        "Event ids forgotten by engine.dedupe_max_ids while still within dedupe_window."
+    );
     describe_counter!(PRODUCE_RETRIES, Unit::Count, "Records produced again after a delivery failure.");
     describe_gauge!(TICKETS, Unit::Count, "Tickets held in memory.");
     describe_gauge!(TIMERS_ARMED, Unit::Count, "Armed SLA and routing timers.");

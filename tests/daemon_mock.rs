@@ -619,6 +619,8 @@ fn the_binary_notifies_systemd_pings_the_watchdog_and_drains_on_sigterm() {
         "slad_events_rejected_total",
         "slad_outputs_total",
         "slad_tickets",
+        "slad_tickets_expired_total",
+        "slad_dedupe_forgotten_early_total",
         "slad_timers_armed",
         "slad_fire_lateness_seconds_bucket",
         "slad_apply_duration_seconds_bucket",

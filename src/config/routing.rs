@@ -45,11 +45,8 @@ pub(super) fn routing(node: Option<Node<'_>>, errors: &mut Errors) -> RoutingRul
             None if step.value("after").is_none() => errors.push(step.path_of("after"), "missing (required)"),
             None => {}
         }
-        if let Some(n) = step.integer_at_least(errors, "lower_min_level_by", 0) {
-            match u32::try_from(n) {
-                Ok(n) => expand.lower_min_level_by = n,
-                Err(_) => errors.push(step.path_of("lower_min_level_by"), "too large"),
-            }
+        if let Some(n) = step.count_at_least::<u32>(errors, "lower_min_level_by", 0) {
+            expand.lower_min_level_by = n;
         }
         if let Some(b) = step.boolean(errors, "drop_optional_skills") {
             expand.drop_optional_skills = b;

@@ -204,12 +204,20 @@ pub(super) fn engine(node: Option<Node<'_>>, errors: &mut Errors) -> (EngineConf
     let mut engine = EngineConfig::default();
     let mut limits = EngineLimits::default();
     let Some(node) = node else { return (engine, limits) };
-    node.deny_unknown(errors, &["shards", "allowed_lateness", "max_future_skew", "dedupe_window", "max_event_bytes"]);
-    if let Some(n) = node.integer_at_least(errors, "shards", 1) {
-        match usize::try_from(n) {
-            Ok(n) => engine.shards = Some(n),
-            Err(_) => errors.push(node.path_of("shards"), "too large"),
-        }
+    node.deny_unknown(
+        errors,
+        &[
+            "shards",
+            "allowed_lateness",
+            "max_future_skew",
+            "dedupe_window",
+            "max_event_bytes",
+            "dedupe_max_ids",
+            "solved_ttl",
+        ],
+    );
+    if let Some(n) = node.count_at_least::<usize>(errors, "shards", 1) {
+        engine.shards = Some(n);
     }
     if let Some(d) = node.duration(errors, "allowed_lateness") {
         limits.allowed_lateness_ms = d.ms;
@@ -220,11 +228,14 @@ pub(super) fn engine(node: Option<Node<'_>>, errors: &mut Errors) -> (EngineConf
     if let Some(d) = node.duration(errors, "dedupe_window") {
         limits.dedupe_window_ms = d.ms;
     }
-    if let Some(n) = node.integer_at_least(errors, "max_event_bytes", 1) {
-        match usize::try_from(n) {
-            Ok(n) => limits.max_event_bytes = n,
-            Err(_) => errors.push(node.path_of("max_event_bytes"), "too large"),
-        }
+    if let Some(n) = node.count_at_least::<usize>(errors, "max_event_bytes", 1) {
+        limits.max_event_bytes = n;
+    }
+    if let Some(n) = node.count_at_least::<u64>(errors, "dedupe_max_ids", 1) {
+        limits.dedupe_max_ids = n;
+    }
+    if let Some(d) = node.duration(errors, "solved_ttl") {
+        limits.solved_ttl_ms = d.ms;
     }
     (engine, limits)
 }
@@ -250,11 +261,8 @@ pub(super) fn journey(node: Option<Node<'_>>, errors: &mut Errors) -> JourneyRul
     let mut journey = JourneyRules::default();
     let Some(node) = node else { return journey };
     node.deny_unknown(errors, &["max_steps", "ttl"]);
-    if let Some(n) = node.integer_at_least(errors, "max_steps", 0) {
-        match usize::try_from(n) {
-            Ok(n) => journey.max_steps = n,
-            Err(_) => errors.push(node.path_of("max_steps"), "too large"),
-        }
+    if let Some(n) = node.count_at_least::<usize>(errors, "max_steps", 0) {
+        journey.max_steps = n;
     }
     if let Some(d) = node.duration(errors, "ttl") {
         journey.ttl_ms = d.ms;

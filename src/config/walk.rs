@@ -129,6 +129,18 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// An integer of at least `min` that fits `T` ("too large" otherwise).
+    pub(super) fn count_at_least<T: TryFrom<i64>>(&self, errors: &mut Errors, key: &str, min: i64) -> Option<T> {
+        let n = self.integer_at_least(errors, key, min)?;
+        match T::try_from(n) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.push(self.path_of(key), "too large");
+                None
+            }
+        }
+    }
+
     /// A duration string (see [`duration`]).
     pub(super) fn duration(&self, errors: &mut Errors, key: &str) -> Option<Duration> {
         match self.value(key)? {

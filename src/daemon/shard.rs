@@ -159,6 +159,8 @@ struct Part {
     fetched: bool,
     revoking: bool,
     lag: Gauge,
+    /// The engine's `(tickets_expired, dedupe_forgotten_early)` already added to the counters.
+    counted: (u64, u64),
 }
 
 struct Revoking {
@@ -184,6 +186,8 @@ struct Metrics {
     encode: Histogram,
     suppressed: Counter,
     reemitted: Counter,
+    tickets_expired: Counter,
+    forgotten_early: Counter,
 }
 
 impl Metrics {
@@ -204,6 +208,8 @@ impl Metrics {
             encode: metrics::histogram!(m::CHECKPOINT_ENCODE),
             suppressed: metrics::counter!(m::OUTPUTS_SUPPRESSED),
             reemitted: metrics::counter!(m::OUTPUTS_REEMITTED),
+            tickets_expired: metrics::counter!(m::TICKETS_EXPIRED),
+            forgotten_early: metrics::counter!(m::DEDUPE_FORGOTTEN_EARLY),
         }
     }
 }
@@ -440,6 +446,7 @@ impl Shard {
             fetched: false,
             revoking: false,
             lag: metrics::gauge!(m::CONSUMER_LAG, "partition" => partition.to_string()),
+            counted: (0, 0),
         };
         self.parts.push(part);
         self.load(self.parts.len() - 1);
@@ -1020,6 +1027,12 @@ impl Shard {
             }
             tickets += part.engine.ticket_count();
             timers += part.engine.armed_timers();
+            // A restored engine counts from 0 again.
+            let now = (part.engine.tickets_expired(), part.engine.dedupe_forgotten_early());
+            let since = |now: u64, before: u64| if now >= before { now - before } else { now };
+            self.metrics.tickets_expired.increment(since(now.0, part.counted.0));
+            self.metrics.forgotten_early.increment(since(now.1, part.counted.1));
+            part.counted = now;
         }
         self.metrics.tickets.set(tickets as f64);
         self.metrics.timers.set(timers as f64);

@@ -55,15 +55,17 @@ impl Journeys {
         Value::Array(kept.into_iter().map(|s| s.entry).collect())
     }
 
-    /// Forgets customers whose newest step is older than `ttl` at `latest`.
+    /// Forgets the steps older than `ttl` at `latest`, each judged by its own `ts` (steps arrive
+    /// out of `ts` order), and the customers left without steps.
     pub fn evict(&mut self, latest: Millis, ttl: i64) {
         while let Some((ts, _)) = self.recency.front() {
             if latest.saturating_sub(*ts) <= ttl {
                 break;
             }
             let (_, customer) = self.recency.pop_front().expect("front exists");
-            if let Some(steps) = self.by_customer.get(&customer) {
-                if steps.back().is_none_or(|s| latest.saturating_sub(s.ts) > ttl) {
+            if let Some(steps) = self.by_customer.get_mut(&customer) {
+                steps.retain(|s| latest.saturating_sub(s.ts) <= ttl);
+                if steps.is_empty() {
                     self.by_customer.remove(&customer);
                 }
             }

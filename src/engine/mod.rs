@@ -6,7 +6,7 @@
 //!   is applied, every timer of X due strictly before `t` fires, together with every timer of
 //!   any tenant due at or before the caller's horizon, in due order.
 //! - Timers due at the same instant fire SLA timers first (by tenant, ticket, metric), then
-//!   routing expansions (in queue order).
+//!   routing expansions (in queue order), then the closes of tickets solved `solved_ttl` ago.
 //! - A rejected or skipped input changes nothing.
 
 pub mod calendar;
@@ -19,6 +19,8 @@ pub mod routing;
 pub mod rules;
 pub mod sla;
 mod tenant;
+#[cfg(test)]
+mod tests;
 mod ticket;
 pub mod wheel;
 
@@ -29,7 +31,7 @@ use rules::Rules;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use tenant::{Tenant, TimerKind, TimerRef};
+use tenant::{Tenant, TimerRef, TimerTurn};
 
 /// What became of one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +50,11 @@ pub struct Engine {
     /// Each tenant's earliest armed deadline, as `(deadline, tenant index)`.
     agenda: BTreeSet<(u64, u32)>,
     agenda_key: Vec<Option<u64>>,
+    /// Inputs applied so far (the sequence number of the latest), for `engine.dedupe_max_ids`.
+    applied: u64,
+    /// The next tenant whose old event ids are dropped, one per applied input, so that a quiet
+    /// tenant's ids do not outlive the count cap in memory.
+    sweep: usize,
 }
 
 impl Engine {
@@ -58,6 +65,8 @@ impl Engine {
             by_name: FxHashMap::default(),
             agenda: BTreeSet::new(),
             agenda_key: Vec::new(),
+            applied: 0,
+            sweep: 0,
         }
     }
 
@@ -81,7 +90,7 @@ impl Engine {
         let envelope = &decoded.envelope;
         let index = self.by_name.get(envelope.tenant.as_str()).copied();
         if let Some(i) = index {
-            if self.tenants[i as usize].is_duplicate(envelope, &self.rules) {
+            if self.tenants[i as usize].is_duplicate(envelope, &self.rules, self.applied) {
                 return Ingested::Duplicate;
             }
         }
@@ -102,9 +111,17 @@ impl Engine {
         };
         self.fire_due(horizon, Some((i, envelope.ts.saturating_sub(1))), out);
         let rules = self.rules.clone();
-        self.tenants[i as usize].apply(envelope, body, &rules, out);
+        self.applied += 1;
+        self.tenants[i as usize].apply(envelope, body, &rules, self.applied, out);
         self.refresh_agenda(i);
+        self.sweep_ids();
         Ingested::Applied
+    }
+
+    /// Drops the expired event ids of one tenant, in turn.
+    fn sweep_ids(&mut self) {
+        self.sweep = (self.sweep + 1) % self.tenants.len();
+        self.tenants[self.sweep].forget_ids(&self.rules, self.applied);
     }
 
     /// Fires every timer due at or before `horizon`, in due order.
@@ -127,6 +144,22 @@ impl Engine {
 
     pub fn armed_timers(&self) -> usize {
         self.tenants.iter().map(Tenant::armed_timers).sum()
+    }
+
+    /// Event ids remembered for the dedupe window, over every tenant.
+    pub fn remembered_ids(&self) -> usize {
+        self.tenants.iter().map(Tenant::remembered_ids).sum()
+    }
+
+    /// Tickets closed by `engine.solved_ttl` since this engine was built or restored.
+    pub fn tickets_expired(&self) -> u64 {
+        self.tenants.iter().map(|t| t.counts.tickets_expired).sum()
+    }
+
+    /// Event ids forgotten by `engine.dedupe_max_ids` within their `dedupe_window`, since this
+    /// engine was built or restored.
+    pub fn dedupe_forgotten_early(&self) -> u64 {
+        self.tenants.iter().map(|t| t.counts.ids_forgotten_early).sum()
     }
 
     fn add_tenant(&mut self, name: &str, start: Millis) -> u32 {
@@ -186,27 +219,40 @@ impl Engine {
         }
     }
 
-    /// Fires the timers of tenant `i` due exactly at `deadline` (its earliest): SLA timers by
-    /// ticket and metric, then expansions in queue order.
+    /// Fires the timers of tenant `i` due exactly at `deadline` (its earliest), kind by kind:
+    /// SLA timers by ticket and metric, then expansions in queue order, then the closes of
+    /// solved tickets. A timer that a firing makes due at `deadline` joins the instant in its
+    /// kind's turn (ladder level 1 with `after = "0m"` at a breach precedes the expansions).
     fn fire_tenant_at(&mut self, i: u32, deadline: u64, out: &mut Vec<OutputEvent>) -> usize {
         let tenant = &mut self.tenants[i as usize];
-        let mut batch: Vec<TimerRef> = Vec::new();
-        while tenant.wheel.next_deadline() == Some(deadline) {
-            match tenant.wheel.poll(deadline) {
-                Some(expired) => batch.push(expired.value),
-                None => break,
-            }
-        }
-        let (mut sla, mut expansions): (Vec<TimerRef>, Vec<TimerRef>) =
-            batch.into_iter().partition(|t| matches!(t.kind, TimerKind::Sla(_)));
-        sla.sort_by(|a, b| tenant.ticket_id(a.ticket).cmp(&tenant.ticket_id(b.ticket)).then(a.kind.cmp(&b.kind)));
-        expansions.sort_by_key(|t| tenant.queue_key(t.ticket));
         let at = deadline as Millis;
         let rules = self.rules.clone();
-        let fired = sla.len() + expansions.len();
-        for timer in sla.into_iter().chain(expansions) {
-            tenant.fire(timer, at, &rules, out);
+        let mut pending: Vec<TimerRef> = Vec::new();
+        let mut fired = 0;
+        loop {
+            while tenant.wheel.next_deadline() == Some(deadline) {
+                match tenant.wheel.poll(deadline) {
+                    Some(expired) => pending.push(expired.value),
+                    None => break,
+                }
+            }
+            let Some(turn) = pending.iter().map(|t| t.kind.turn()).min() else {
+                return fired;
+            };
+            let (mut now, rest): (Vec<TimerRef>, Vec<TimerRef>) =
+                pending.into_iter().partition(|t| t.kind.turn() == turn);
+            pending = rest;
+            match turn {
+                TimerTurn::Sla => now.sort_by(|a, b| {
+                    tenant.ticket_id(a.ticket).cmp(&tenant.ticket_id(b.ticket)).then(a.kind.cmp(&b.kind))
+                }),
+                TimerTurn::Expansion => now.sort_by_key(|t| tenant.queue_key(t.ticket)),
+                TimerTurn::Close => now.sort_by(|a, b| tenant.ticket_id(a.ticket).cmp(&tenant.ticket_id(b.ticket))),
+            }
+            fired += now.len();
+            for timer in now {
+                tenant.fire(timer, at, &rules, out);
+            }
         }
-        fired
     }
 }

@@ -20,6 +20,7 @@ pub(crate) struct StateRef<'a> {
     by_name: &'a FxHashMap<String, u32>,
     agenda: &'a BTreeSet<(u64, u32)>,
     agenda_key: &'a Vec<Option<u64>>,
+    applied: &'a u64,
 }
 
 /// The state read back; the same fields in the same order as [`StateRef`].
@@ -29,18 +30,19 @@ pub(crate) struct State {
     by_name: FxHashMap<String, u32>,
     agenda: BTreeSet<(u64, u32)>,
     agenda_key: Vec<Option<u64>>,
+    applied: u64,
 }
 
 impl Engine {
     pub(crate) fn state(&self) -> StateRef<'_> {
-        let Engine { rules: _, tenants, by_name, agenda, agenda_key } = self;
-        StateRef { tenants, by_name, agenda, agenda_key }
+        let Engine { rules: _, tenants, by_name, agenda, agenda_key, applied, sweep: _ } = self;
+        StateRef { tenants, by_name, agenda, agenda_key, applied }
     }
 
     /// The engine of `state` on `rules` (as after a reload to `rules`); `Err` names the first
     /// inconsistency between the tenants and the indexes.
     pub(crate) fn from_state(state: State, rules: Arc<Rules>) -> Result<Engine, String> {
-        let State { tenants, by_name, agenda, agenda_key } = state;
+        let State { tenants, by_name, agenda, agenda_key, applied } = state;
         let n = tenants.len();
         if agenda_key.len() != n || by_name.len() != n {
             return Err(format!("{n} tenants, {} agenda keys, {} names", agenda_key.len(), by_name.len()));
@@ -58,7 +60,7 @@ impl Engine {
         if agenda.len() != agenda_key.iter().flatten().count() {
             return Err("agenda keys without their entry".to_owned());
         }
-        let mut engine = Engine { rules: rules.clone(), tenants, by_name, agenda, agenda_key };
+        let mut engine = Engine { rules: rules.clone(), tenants, by_name, agenda, agenda_key, applied, sweep: 0 };
         engine.set_rules(rules);
         Ok(engine)
     }

@@ -23,6 +23,10 @@ pub struct EngineLimits {
     pub max_future_skew_ms: i64,
     pub dedupe_window_ms: i64,
     pub max_event_bytes: usize,
+    /// An `event_id` is forgotten once this many later inputs were applied on its partition.
+    pub dedupe_max_ids: u64,
+    /// A ticket `solved` this long (event time) is closed; 0 keeps it until `closed`.
+    pub solved_ttl_ms: i64,
 }
 
 impl Default for EngineLimits {
@@ -32,6 +36,8 @@ impl Default for EngineLimits {
             max_future_skew_ms: 3_600_000,
             dedupe_window_ms: 86_400_000,
             max_event_bytes: 65_536,
+            dedupe_max_ids: 20_000_000,
+            solved_ttl_ms: 4 * 86_400_000,
         }
     }
 }

@@ -226,6 +226,28 @@ impl Clock {
         }
     }
 
+    /// Ladder time (on the ladder's calendar) accrued since the breach, at `at`; 0 before it.
+    pub fn ladder_used_at(&self, at: Millis) -> i64 {
+        let Some(breach) = self.breached_at else {
+            return 0;
+        };
+        let anchor = self.since.max(breach);
+        if self.phase == Phase::Running && at > anchor {
+            self.ladder_ms.saturating_add(self.ladder_calendar().sla_time(anchor, at))
+        } else {
+            self.ladder_ms
+        }
+    }
+
+    /// The next ladder milestone if the ladder time used at `at` already reached it, running or
+    /// paused (DETAILS.md: a level made due at once by a change fires at the change).
+    pub fn level_reached(&self, at: Millis) -> Option<Milestone> {
+        match self.next_milestone()? {
+            (level @ Milestone::Level { .. }, amount) if amount <= self.ladder_used_at(at) => Some(level),
+            _ => None,
+        }
+    }
+
     /// The amount of SLA time (policy calendar) still to run before the breach, at `at`.
     pub fn breach_due_from(&self, at: Millis) -> Millis {
         let used = self.used_at(at);

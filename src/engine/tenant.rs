@@ -22,7 +22,8 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// What a timer stands for: a metric's clock, or a queued ticket's next expansion step.
+/// What a timer stands for: a metric's clock, a queued ticket's next expansion step, or the
+/// close of a ticket solved `engine.solved_ttl` ago.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimerRef {
     pub ticket: TicketRef,
@@ -33,6 +34,40 @@ pub struct TimerRef {
 pub enum TimerKind {
     Sla(Metric),
     Expansion,
+    Close,
+}
+
+/// The order in which the kinds of timers due at the same instant fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TimerTurn {
+    Sla,
+    Expansion,
+    Close,
+}
+
+impl TimerKind {
+    pub fn turn(self) -> TimerTurn {
+        match self {
+            TimerKind::Sla(_) => TimerTurn::Sla,
+            TimerKind::Expansion => TimerTurn::Expansion,
+            TimerKind::Close => TimerTurn::Close,
+        }
+    }
+}
+
+/// What a tenant counted since the engine was built (not checkpointed: metrics only).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TenantCounts {
+    /// Tickets closed by `engine.solved_ttl`.
+    pub tickets_expired: u64,
+    /// Event ids forgotten by `engine.dedupe_max_ids` while still within `dedupe_window`.
+    pub ids_forgotten_early: u64,
+}
+
+/// The sequence number of the oldest applied input whose `event_id` is still remembered once
+/// `applied` inputs were applied: `max_ids` later inputs forget an id.
+fn oldest_kept(applied: u64, max_ids: u64) -> u64 {
+    applied.saturating_add(1).saturating_sub(max_ids)
 }
 
 fn to_wheel_time(at: Millis) -> u64 {
@@ -52,6 +87,8 @@ pub struct Tenant {
     journeys: Journeys,
     events_seen: RecentIds,
     closed_tickets: RecentIds,
+    #[serde(skip)]
+    pub counts: TenantCounts,
 }
 
 /// Borrowed pieces a handler needs besides the ticket itself.
@@ -75,6 +112,7 @@ impl Tenant {
             journeys: Journeys::default(),
             events_seen: RecentIds::default(),
             closed_tickets: RecentIds::default(),
+            counts: TenantCounts::default(),
         }
     }
 
@@ -82,13 +120,41 @@ impl Tenant {
         self.by_id.len()
     }
 
+    /// Event ids remembered for the dedupe window.
+    pub fn remembered_ids(&self) -> usize {
+        self.events_seen.len()
+    }
+
     fn reference(&self, ts: Millis) -> Millis {
         self.latest.max(ts)
     }
 
-    /// A repeated `event_id` within the dedupe window: skipped.
-    pub fn is_duplicate(&self, envelope: &Envelope, rules: &Rules) -> bool {
-        self.events_seen.contains(&envelope.event_id, self.reference(envelope.ts), rules.limits.dedupe_window_ms)
+    /// A repeated `event_id` within the dedupe window and among the last `dedupe_max_ids`
+    /// inputs applied on the partition (`applied` so far): skipped.
+    pub fn is_duplicate(&self, envelope: &Envelope, rules: &Rules, applied: u64) -> bool {
+        let limits = &rules.limits;
+        self.events_seen.contains(
+            &envelope.event_id,
+            self.reference(envelope.ts),
+            limits.dedupe_window_ms,
+            oldest_kept(applied, limits.dedupe_max_ids),
+        )
+    }
+
+    /// When slad closes the ticket in `slot` (`engine.solved_ttl`), if it is counting down.
+    fn close_due(&self, slot: TicketRef) -> Option<Millis> {
+        let ticket = self.tickets.get(slot as usize)?.as_ref()?;
+        ticket.close_timer.and_then(|h| self.wheel.deadline(h)).map(|d| d as Millis)
+    }
+
+    /// The ticket as an input at `ts` finds it: `None` if it is not open, or if its close is due
+    /// strictly before `ts` (that timer fires before the input is applied).
+    fn open_at(&self, id: &str, ts: Millis) -> Option<TicketRef> {
+        let slot = *self.by_id.get(id)?;
+        match self.close_due(slot) {
+            Some(close) if close < ts => None,
+            _ => Some(slot),
+        }
     }
 
     /// State checks: `unknown_ticket`, `duplicate_ticket`, `unknown_agent`. Changes nothing.
@@ -96,10 +162,23 @@ impl Tenant {
         let ticket_id = match body {
             Body::TicketCreated(created) => {
                 let id = &created.ticket_id;
-                if self.by_id.contains_key(id) {
-                    return Err(Rejection::new(Reason::DuplicateTicket, format!("ticket {id:?} already exists")));
+                let window = rules.limits.dedupe_window_ms;
+                if let Some(&slot) = self.by_id.get(id) {
+                    return match self.close_due(slot) {
+                        Some(close) if close < envelope.ts => {
+                            if self.reference(envelope.ts).saturating_sub(close) <= window {
+                                Err(Rejection::new(
+                                    Reason::DuplicateTicket,
+                                    format!("ticket {id:?} was closed within the dedupe window"),
+                                ))
+                            } else {
+                                Ok(())
+                            }
+                        }
+                        _ => Err(Rejection::new(Reason::DuplicateTicket, format!("ticket {id:?} already exists"))),
+                    };
                 }
-                if self.closed_tickets.contains(id, self.reference(envelope.ts), rules.limits.dedupe_window_ms) {
+                if self.closed_tickets.contains(id, self.reference(envelope.ts), window, 0) {
                     return Err(Rejection::new(
                         Reason::DuplicateTicket,
                         format!("ticket {id:?} was closed within the dedupe window"),
@@ -122,15 +201,22 @@ impl Tenant {
             }
             Body::AgentUpserted(_) | Body::ContactStep(_) => return Ok(()),
         };
-        if self.by_id.contains_key(ticket_id) {
+        if self.open_at(ticket_id, envelope.ts).is_some() {
             Ok(())
         } else {
             Err(Rejection::new(Reason::UnknownTicket, format!("ticket {ticket_id:?} is not open")))
         }
     }
 
-    /// Applies a checked input at its `ts`.
-    pub fn apply(&mut self, envelope: &Envelope, body: Body, rules: &Arc<Rules>, out: &mut Vec<OutputEvent>) {
+    /// Applies a checked input at its `ts`, the `applied`-th input applied on the partition.
+    pub fn apply(
+        &mut self,
+        envelope: &Envelope,
+        body: Body,
+        rules: &Arc<Rules>,
+        applied: u64,
+        out: &mut Vec<OutputEvent>,
+    ) {
         let at = envelope.ts;
         match body {
             Body::TicketCreated(created) => self.ticket_created(created, at, rules, out),
@@ -165,16 +251,23 @@ impl Tenant {
             Body::AgentRemoved { agent_id } => self.agent_removed(&agent_id, at, rules, out),
             Body::ContactStep(step) => self.journeys.record(at, &step, rules.journey.max_steps),
         }
-        self.remember(envelope, rules);
+        self.remember(envelope, rules, applied);
     }
 
-    fn remember(&mut self, envelope: &Envelope, rules: &Rules) {
+    fn remember(&mut self, envelope: &Envelope, rules: &Rules, applied: u64) {
         self.latest = self.latest.max(envelope.ts);
-        self.events_seen.insert(&envelope.event_id, envelope.ts);
-        let window = rules.limits.dedupe_window_ms;
-        self.events_seen.evict(self.latest, window);
-        self.closed_tickets.evict(self.latest, window);
+        self.events_seen.insert(&envelope.event_id, envelope.ts, applied);
+        self.forget_ids(rules, applied);
+        self.closed_tickets.evict(self.latest, rules.limits.dedupe_window_ms, 0);
         self.journeys.evict(self.latest, rules.journey.ttl_ms);
+    }
+
+    /// Drops the event ids that can no longer match once `applied` inputs were applied on the
+    /// partition: out of the window, or beyond `dedupe_max_ids`.
+    pub fn forget_ids(&mut self, rules: &Rules, applied: u64) {
+        let limits = &rules.limits;
+        let oldest = oldest_kept(applied, limits.dedupe_max_ids);
+        self.counts.ids_forgotten_early += self.events_seen.evict(self.latest, limits.dedupe_window_ms, oldest);
     }
 
     /// Runs `f` on the ticket in `slot` with the other pieces of the tenant borrowed beside it.
@@ -211,11 +304,18 @@ impl Tenant {
                 });
             }
             TimerKind::Expansion => {
-                let placed = self.with_ticket(timer.ticket, rules, out, |t, ctx| {
+                self.with_ticket(timer.ticket, rules, out, |t, ctx| {
                     t.route.expand_timer = None;
                     expand(t, timer.ticket, at, ctx)
                 });
-                let _ = placed;
+            }
+            TimerKind::Close => {
+                let Some(Some(ticket)) = self.tickets.get_mut(timer.ticket as usize) else {
+                    return;
+                };
+                ticket.close_timer = None;
+                self.close(timer.ticket, at, rules, out);
+                self.counts.tickets_expired += 1;
             }
         }
     }
@@ -262,6 +362,7 @@ impl Tenant {
             functional_escalations: 0,
             hierarchical_since_assignee: 0,
             route: Route::default(),
+            close_timer: None,
         };
         let slot = match self.free_slots.pop() {
             Some(slot) => {
@@ -391,6 +492,9 @@ impl Tenant {
                     }
                 }
                 leave_queue(t, slot, ctx);
+                if let Some(h) = t.close_timer.take() {
+                    ctx.wheel.cancel(h);
+                }
                 let agent = t.assignee.take();
                 if let Some(agent) = &agent {
                     ctx.routing.unassign(agent, slot);
@@ -400,7 +504,7 @@ impl Tenant {
             .flatten();
         if let Some(ticket) = self.tickets[slot as usize].take() {
             self.by_id.remove(&ticket.id);
-            self.closed_tickets.insert(&ticket.id, at);
+            self.closed_tickets.insert(&ticket.id, at, 0);
             self.free_slots.push(slot);
         }
         if let Some(agent) = released {
@@ -685,18 +789,11 @@ fn arm(t: &mut Ticket, slot: TicketRef, metric: Metric, ctx: &mut Ctx<'_>) {
 }
 
 /// The clock's timer fired at `at`: emits its milestone and arms the next.
+/// Every milestone due by `at` fires, including those the firing itself makes due at `at` (a
+/// ladder level with `after = "0m"` at the breach): they are SLA timers of the same instant and
+/// precede its expansions (DETAILS.md, Routing).
 fn fire_clock(t: &mut Ticket, slot: TicketRef, metric: Metric, at: Millis, ctx: &mut Ctx<'_>) {
-    let Some(clock) = t.clock(metric) else {
-        return;
-    };
-    if clock.phase != Phase::Running {
-        return;
-    }
-    if let Some((milestone, amount)) = clock.next_milestone() {
-        if clock.due_instant(milestone, amount) <= at {
-            emit_milestone(t, metric, milestone, at, ctx);
-        }
-    }
+    fire_due_at(t, metric, at, ctx);
     arm(t, slot, metric, ctx);
 }
 
@@ -756,6 +853,14 @@ fn fire_due_at(t: &mut Ticket, metric: Metric, at: Millis, ctx: &mut Ctx<'_>) {
     }
 }
 
+/// Emits every ladder milestone that the ladder time used at `at` already reached, paused or
+/// not: a change that makes a level due leaves nothing to wait for (DETAILS.md, SLA).
+fn fire_levels_reached(t: &mut Ticket, metric: Metric, at: Millis, ctx: &mut Ctx<'_>) {
+    while let Some(level) = t.clock(metric).and_then(|c| c.level_reached(at)) {
+        emit_milestone(t, metric, level, at, ctx);
+    }
+}
+
 /// Pauses or resumes the metric's clock for the ticket's status under the clock's `pause_on`.
 fn apply_pause_state(t: &mut Ticket, slot: TicketRef, metric: Metric, at: Millis, ctx: &mut Ctx<'_>) {
     let status = t.status;
@@ -808,6 +913,7 @@ fn retarget(
             emit_milestone(t, metric, Milestone::Warning(pct), at, ctx);
         }
     }
+    fire_levels_reached(t, metric, at, ctx);
     apply_pause_state(t, slot, metric, at, ctx);
     arm(t, slot, metric, ctx);
 }
@@ -865,13 +971,19 @@ fn maybe_start_next_response(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &
 }
 
 /// Status `solved`: resolution fulfilled, the other clocks end, the ticket leaves the queue and
-/// stops counting against its agent. Returns the agent who gained capacity.
+/// stops counting against its agent, and the `solved_ttl` countdown starts with the ttl in
+/// force now. Returns the agent who gained capacity.
 fn solve(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &mut Ctx<'_>) -> Option<String> {
     for metric in [Metric::FirstResponse, Metric::NextResponse, Metric::PeriodicUpdate] {
         end_cycle(t, metric, at, ctx);
     }
     fulfil(t, Metric::Resolution, at, ctx);
     leave_queue(t, slot, ctx);
+    let ttl = ctx.rules.limits.solved_ttl_ms;
+    if ttl > 0 && t.close_timer.is_none() {
+        let due = to_wheel_time(at.saturating_add(ttl));
+        t.close_timer = Some(ctx.wheel.insert(due, TimerRef { ticket: slot, kind: TimerKind::Close }));
+    }
     let agent = t.assignee.clone()?;
     ctx.routing.set_counting(&agent, slot, false);
     Some(agent)
@@ -881,6 +993,9 @@ fn solve(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &mut Ctx<'_>) -> Opti
 /// `next_response` starts if a customer reply was left unanswered, and the ticket is routed
 /// again unless it has an assignee.
 fn reopen(t: &mut Ticket, slot: TicketRef, at: Millis, tenant: &str, ctx: &mut Ctx<'_>) {
+    if let Some(h) = t.close_timer.take() {
+        ctx.wheel.cancel(h);
+    }
     if let Some(clock) = t.clock_mut(Metric::Resolution) {
         if clock.fulfilled_count > 0 {
             clock.resume(at);

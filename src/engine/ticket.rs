@@ -40,6 +40,8 @@ pub struct Ticket {
     /// Hierarchical escalations since the current assignee was set.
     pub hierarchical_since_assignee: u32,
     pub route: Route,
+    /// While `solved`: the timer that closes the ticket once `engine.solved_ttl` has passed.
+    pub close_timer: Option<TimerHandle>,
 }
 
 /// The ticket's routing state.

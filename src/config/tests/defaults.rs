@@ -28,6 +28,8 @@ fn empty_file_takes_every_default() {
     assert_eq!(limits.max_future_skew_ms, 3_600_000);
     assert_eq!(limits.dedupe_window_ms, 86_400_000);
     assert_eq!(limits.max_event_bytes, 65_536);
+    assert_eq!(limits.dedupe_max_ids, 20_000_000);
+    assert_eq!(limits.solved_ttl_ms, 345_600_000);
     assert_eq!(config.rules.journey.max_steps, 20);
     assert_eq!(config.rules.journey.ttl_ms, 86_400_000);
     assert!(config.rules.policies.is_empty());
@@ -74,6 +76,8 @@ allowed_lateness = "500ms"
 max_future_skew = "10m"
 dedupe_window = "2d"
 max_event_bytes = 1024
+dedupe_max_ids = 500
+solved_ttl = "0s"
 [state]
 dir = "/tmp/slad-state"
 snapshot_interval = "1m30s"
@@ -120,7 +124,9 @@ any_agent = true
             allowed_lateness_ms: 500,
             max_future_skew_ms: 600_000,
             dedupe_window_ms: 172_800_000,
-            max_event_bytes: 1024
+            max_event_bytes: 1024,
+            dedupe_max_ids: 500,
+            solved_ttl_ms: 0,
         }
     );
     assert_eq!(config.state.dir, PathBuf::from("/tmp/slad-state"));

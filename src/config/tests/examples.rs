@@ -44,6 +44,8 @@ fn shipped_config_comments_every_section() {
         "max_future_skew",
         "dedupe_window",
         "max_event_bytes",
+        "dedupe_max_ids",
+        "solved_ttl",
         "dir",
         "snapshot_interval",
         "max_steps",

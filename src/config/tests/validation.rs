@@ -130,7 +130,11 @@ fn engine_limits() {
     single_error("[engine]\nmax_event_bytes = 0\n", "engine.max_event_bytes", "at least 1");
     single_error("[engine]\nallowed_lateness = \"-2s\"\n", "engine.allowed_lateness", "negative");
     single_error("[engine]\nmax_future_skew = \"1.5h\"\n", "engine.max_future_skew", "fractions");
+    single_error("[engine]\ndedupe_max_ids = 0\n", "engine.dedupe_max_ids", "at least 1");
+    single_error("[engine]\nsolved_ttl = \"-1d\"\n", "engine.solved_ttl", "negative");
+    single_error("[engine]\nsolved_ttl = 4\n", "engine.solved_ttl", "expected a duration string");
     ok("[engine]\nallowed_lateness = \"0s\"\nshards = 1\nmax_event_bytes = 1\n");
+    ok("[engine]\ndedupe_max_ids = 1\nsolved_ttl = \"0s\"\n");
 }
 
 #[test]
