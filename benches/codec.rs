@@ -65,8 +65,8 @@ fn escalation() -> OutputEvent {
         channel: "chat".to_owned(),
         priority: Priority::High,
         assignee: Some("agent-0042".to_owned()),
-        journey: journey(),
-        context: context(),
+        journey: slad::contract::RawJson::of(&journey()),
+        context: slad::contract::RawJson::of(&context()),
     })))
 }
 
@@ -75,8 +75,8 @@ fn assigned() -> OutputEvent {
         round: 1,
         agent_id: "agent-0042".to_owned(),
         wait_ms: 312_000,
-        journey: journey(),
-        context: context(),
+        journey: slad::contract::RawJson::of(&journey()),
+        context: slad::contract::RawJson::of(&context()),
     })))
 }
 

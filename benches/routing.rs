@@ -60,10 +60,14 @@ fn agent_profile(i: usize, rng: &mut StdRng, skills: &WeightedIndex<f64>) -> Age
 /// optional one, a group restriction one time in ten.
 fn requirements(rng: &mut StdRng, skills: &WeightedIndex<f64>) -> Requirements {
     let mut reqs: Vec<SkillRequirement> = (0..rng.gen_range(1..=2))
-        .map(|_| SkillRequirement { name: skill(skills.sample(rng)), min_level: rng.gen_range(1..=3), optional: false })
+        .map(|_| SkillRequirement {
+            name: skill(skills.sample(rng)).into(),
+            min_level: rng.gen_range(1..=3),
+            optional: false,
+        })
         .collect();
     if rng.gen_bool(0.3) {
-        reqs.push(SkillRequirement { name: skill(skills.sample(rng)), min_level: 1, optional: true });
+        reqs.push(SkillRequirement { name: skill(skills.sample(rng)).into(), min_level: 1, optional: true });
     }
     Requirements {
         score_skills: reqs.clone(),
@@ -210,19 +214,22 @@ fn big_queue() -> RoutingTable {
         if t % 100 == 0 {
             // For them: one of their skills, their group or none.
             req.skills.truncate(1);
-            req.skills[0] =
-                SkillRequirement { name: skill(if t % 200 == 0 { 3 } else { 8 }), min_level: 2, optional: false };
+            req.skills[0] = SkillRequirement {
+                name: skill(if t % 200 == 0 { 3 } else { 8 }).into(),
+                min_level: 2,
+                optional: false,
+            };
             req.group = req.group.as_ref().map(|_| "group-1".to_owned());
             mine += 1;
         } else {
             // Not for them: a skill they lack, or one of theirs above their level.
             for r in req.skills.iter_mut() {
-                if r.name == skill(3) || r.name == skill(8) {
+                if *r.name == *skill(3) || *r.name == *skill(8) {
                     r.min_level = 4;
                 }
             }
             if req.skills.iter().all(|r| r.min_level < 4) {
-                req.skills[0].name = skill(lacking[skills.sample(&mut rng) % lacking.len()]);
+                req.skills[0].name = skill(lacking[skills.sample(&mut rng) % lacking.len()]).into();
             }
         }
         table.enqueue(t, key(&mut rng, t), req);

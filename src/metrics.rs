@@ -19,6 +19,8 @@ pub const EVENTS_REJECTED: &str = "slad_events_rejected_total";
 pub const EVENTS_DUPLICATE: &str = "slad_events_duplicate_total";
 /// Inputs whose record timestamp was more than `allowed_lateness` behind the arrival clock.
 pub const EVENTS_LATE: &str = "slad_events_late_total";
+/// Estimated bytes of the engine's state, by `component` and `shard`.
+pub const MEMORY: &str = "slad_memory_bytes";
 /// Tickets closed by slad after staying `solved` for `engine.solved_ttl`.
 pub const TICKETS_EXPIRED: &str = "slad_tickets_expired_total";
 /// Event ids forgotten because of `engine.dedupe_max_ids` while still within `dedupe_window`.
@@ -142,6 +144,7 @@ fn describe() {
     describe_counter!(EVENTS_DUPLICATE, Unit::Count, "Inputs skipped because their event_id was already applied.");
     describe_counter!(EVENTS_LATE, Unit::Count, "Inputs read more than allowed_lateness behind the arrival clock.");
     describe_counter!(OUTPUTS, Unit::Count, "Output events handed to the producer.");
+    describe_gauge!(MEMORY, Unit::Bytes, "Estimated bytes of the engine's state, by component.");
     describe_counter!(TICKETS_EXPIRED, Unit::Count, "Tickets closed by slad after engine.solved_ttl in status solved.");
     describe_counter!(
         DEDUPE_FORGOTTEN_EARLY,

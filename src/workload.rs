@@ -20,6 +20,10 @@ pub struct Workload {
     open: Vec<VecDeque<u64>>,
     agents_per_tenant: u64,
     max_open_per_tenant: usize,
+    /// With [`Workload::rate`]: the virtual clock in microseconds and the mean gap between inputs.
+    pace: Option<(i64, u64)>,
+    /// With [`Workload::never_close`]: tickets are solved and then left alone.
+    never_close: bool,
 }
 
 const PRIORITIES: [&str; 4] = ["urgent", "high", "normal", "low"];
@@ -36,7 +40,22 @@ impl Workload {
             open: vec![VecDeque::new(); tenants.max(1)],
             agents_per_tenant: 50,
             max_open_per_tenant: 50_000,
+            pace: None,
+            never_close: false,
         }
+    }
+
+    /// About `per_second` inputs per second of virtual time (the default is about 10).
+    pub fn rate(mut self, per_second: u64) -> Workload {
+        self.pace = Some((self.now_ms.saturating_mul(1000), 1_000_000 / per_second.max(1)));
+        self
+    }
+
+    /// Tickets are never closed: solved ones are left to `engine.solved_ttl`, and a tenant at
+    /// its bound of open tickets solves its oldest instead of closing it.
+    pub fn never_close(mut self) -> Workload {
+        self.never_close = true;
+        self
     }
 
     /// Bounds the open tickets kept per tenant (the oldest are closed beyond it).
@@ -56,7 +75,13 @@ impl Workload {
 
     /// The next input line (no trailing newline).
     pub fn next_line(&mut self) -> String {
-        self.now_ms += 1 + self.rng.below(200) as i64;
+        match &mut self.pace {
+            Some((clock_us, gap_us)) => {
+                *clock_us += self.rng.below(2 * *gap_us + 1) as i64;
+                self.now_ms = *clock_us / 1000;
+            }
+            None => self.now_ms += 1 + self.rng.below(200) as i64,
+        }
         let tenant = self.rng.below(self.tenants as u64) as usize;
         if self.seq < self.tenants as u64 * self.agents_per_tenant {
             // Warm-up: every tenant gets its agents first, available.
@@ -98,8 +123,8 @@ impl Workload {
             }
             60..=74 => {
                 self.open[tenant].remove(pick);
-                let status = if roll < 68 { "solved" } else { "closed" };
-                if status == "solved" {
+                let status = if roll < 68 || self.never_close { "solved" } else { "closed" };
+                if status == "solved" && !self.never_close {
                     // Solved tickets are closed a little later.
                     self.open[tenant].push_back(ticket);
                 }
@@ -130,8 +155,9 @@ impl Workload {
         let id = self.seq + 1;
         if self.open[tenant].len() >= self.max_open_per_tenant {
             let oldest = self.open[tenant].pop_front().expect("non-empty");
+            let status = if self.never_close { "solved" } else { "closed" };
             let head = self.envelope("ticket.status_changed", tenant);
-            return format!(r#"{head},"ticket_id":"T{oldest}","status":"closed"}}"#);
+            return format!(r#"{head},"ticket_id":"T{oldest}","status":"{status}"}}"#);
         }
         self.open[tenant].push_back(id);
         let priority = PRIORITIES[self.rng.below(4) as usize];

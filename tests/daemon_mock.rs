@@ -620,6 +620,7 @@ fn the_binary_notifies_systemd_pings_the_watchdog_and_drains_on_sigterm() {
         "slad_outputs_total",
         "slad_tickets",
         "slad_tickets_expired_total",
+        "slad_memory_bytes{component=\"wheel\"",
         "slad_dedupe_forgotten_early_total",
         "slad_timers_armed",
         "slad_fire_lateness_seconds_bucket",

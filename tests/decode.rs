@@ -173,7 +173,7 @@ fn opt_id() -> impl Strategy<Value = Option<String>> {
 fn skill_requirements() -> impl Strategy<Value = Vec<SkillRequirement>> {
     vec(
         (id(), 0u32..=10, any::<bool>()).prop_map(|(name, min_level, optional)| SkillRequirement {
-            name,
+            name: name.into(),
             min_level,
             optional,
         }),

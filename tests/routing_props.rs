@@ -107,7 +107,7 @@ fn requirements(skills: &[(usize, u32, bool)]) -> Vec<SkillRequirement> {
     skills
         .iter()
         .filter(|(s, _, _)| seen.insert(*s))
-        .map(|&(s, min_level, optional)| SkillRequirement { name: SKILLS[s].to_owned(), min_level, optional })
+        .map(|&(s, min_level, optional)| SkillRequirement { name: SKILLS[s].into(), min_level, optional })
         .collect()
 }
 
@@ -143,7 +143,7 @@ impl Model {
             return Err("not available".into());
         }
         for s in Self::effective(t).iter().filter(|s| !s.optional) {
-            if a.skills.get(&s.name).copied().unwrap_or(0) < s.min_level {
+            if a.skills.get(&*s.name).copied().unwrap_or(0) < s.min_level {
                 return Err(format!("lacks {} >= {}", s.name, s.min_level));
             }
         }

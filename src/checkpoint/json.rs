@@ -148,6 +148,22 @@ pub mod map {
     }
 }
 
+/// `#[serde(with = "crate::checkpoint::json::raw")]` for [`RawJson`]: its text, validated
+/// again on the way back (serde_json's parser limits nesting, so crafted text cannot overflow
+/// the stack).
+pub mod raw {
+    use super::*;
+    use crate::contract::RawJson;
+
+    pub fn serialize<S: Serializer>(raw: &RawJson, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(raw.get())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<RawJson, D::Error> {
+        RawJson::parse(String::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

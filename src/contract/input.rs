@@ -108,7 +108,8 @@ impl AgentStatus {
 /// A skill a ticket asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SkillRequirement {
-    pub name: String,
+    /// Shared: a tenant keeps one copy of each skill name.
+    pub name: std::sync::Arc<str>,
     /// 0..=10, default 1.
     pub min_level: u32,
     /// Default false. Optional skills count for `most_skilled`, never for eligibility.

@@ -1,6 +1,7 @@
 //! Output events (EVENTS.md section 3) and their JSON form.
 
 use super::input::{Priority, SkillRequirement};
+use super::raw_json::RawJson;
 use crate::time::{format_rfc3339, Millis};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -174,8 +175,9 @@ pub struct EscalationRaised {
     pub priority: Priority,
     pub assignee: Option<String>,
     /// A JSON array of journey entries.
-    pub journey: Value,
-    pub context: Map<String, Value>,
+    pub journey: RawJson,
+    /// A JSON object.
+    pub context: RawJson,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -183,8 +185,8 @@ pub struct RoutingAssigned {
     pub round: u32,
     pub agent_id: String,
     pub wait_ms: i64,
-    pub journey: Value,
-    pub context: Map<String, Value>,
+    pub journey: RawJson,
+    pub context: RawJson,
 }
 
 impl Payload {
@@ -271,8 +273,8 @@ impl OutputEvent {
                 m.insert("channel".into(), e.channel.clone().into());
                 m.insert("priority".into(), e.priority.as_str().into());
                 m.insert("assignee".into(), e.assignee.clone().map_or(Value::Null, Value::String));
-                m.insert("journey".into(), e.journey.clone());
-                m.insert("context".into(), Value::Object(e.context.clone()));
+                m.insert("journey".into(), e.journey.to_value());
+                m.insert("context".into(), e.context.to_value());
             }
             Payload::NotificationRequested { recipient, channel, reason, cause_id, priority } => {
                 m.insert("recipient".into(), recipient.to_json());
@@ -294,8 +296,8 @@ impl OutputEvent {
                 m.insert("round".into(), a.round.into());
                 m.insert("agent_id".into(), a.agent_id.clone().into());
                 m.insert("wait_ms".into(), a.wait_ms.into());
-                m.insert("journey".into(), a.journey.clone());
-                m.insert("context".into(), Value::Object(a.context.clone()));
+                m.insert("journey".into(), a.journey.to_value());
+                m.insert("context".into(), a.context.to_value());
             }
         }
         Value::Object(m)
@@ -472,7 +474,7 @@ mod tests {
     fn requirements() -> impl Strategy<Value = Vec<SkillRequirement>> {
         proptest::collection::vec(
             (text(), any::<u32>(), any::<bool>()).prop_map(|(name, min_level, optional)| SkillRequirement {
-                name,
+                name: name.into(),
                 min_level,
                 optional,
             }),
@@ -552,8 +554,8 @@ mod tests {
                             channel,
                             priority,
                             assignee,
-                            journey,
-                            context,
+                            journey: RawJson::of(&journey),
+                            context: RawJson::of(&context),
                         }))
                     }
                 ),
@@ -572,7 +574,13 @@ mod tests {
                 .prop_map(|(round, step, requirements)| Payload::RoutingExpanded { round, step, requirements }),
             (any::<u32>(), text(), any::<i64>(), json(), context()).prop_map(
                 |(round, agent_id, wait_ms, journey, context)| {
-                    Payload::RoutingAssigned(Box::new(RoutingAssigned { round, agent_id, wait_ms, journey, context }))
+                    Payload::RoutingAssigned(Box::new(RoutingAssigned {
+                        round,
+                        agent_id,
+                        wait_ms,
+                        journey: RawJson::of(&journey),
+                        context: RawJson::of(&context),
+                    }))
                 }
             ),
         ]

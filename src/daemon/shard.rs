@@ -188,6 +188,8 @@ struct Metrics {
     reemitted: Counter,
     tickets_expired: Counter,
     forgotten_early: Counter,
+    /// `slad_memory_bytes` by component, in the order of `MemoryUse::components`.
+    memory: Vec<Gauge>,
 }
 
 impl Metrics {
@@ -203,6 +205,11 @@ impl Metrics {
             fire_lateness: metrics::histogram!(m::FIRE_LATENESS),
             input_delay: metrics::histogram!(m::INPUT_DELAY),
             apply: metrics::histogram!(m::APPLY_DURATION),
+            memory: crate::engine::memory::MemoryUse::default()
+                .components()
+                .iter()
+                .map(|(component, _)| metrics::gauge!(m::MEMORY, "component" => *component, "shard" => label.clone()))
+                .collect(),
             tickets: metrics::gauge!(m::TICKETS, "shard" => label.clone()),
             timers: metrics::gauge!(m::TIMERS_ARMED, "shard" => label),
             encode: metrics::histogram!(m::CHECKPOINT_ENCODE),
@@ -1017,6 +1024,7 @@ impl Shard {
             self.load(pi);
         }
         let (mut tickets, mut timers) = (0usize, 0usize);
+        let mut memory = crate::engine::memory::MemoryUse::default();
         for part in &mut self.parts {
             if let Some(high) = self.watermark.high(&self.consumer, part.partition) {
                 part.fetched = true;
@@ -1027,12 +1035,16 @@ impl Shard {
             }
             tickets += part.engine.ticket_count();
             timers += part.engine.armed_timers();
+            memory.add(part.engine.memory_use());
             // A restored engine counts from 0 again.
             let now = (part.engine.tickets_expired(), part.engine.dedupe_forgotten_early());
             let since = |now: u64, before: u64| if now >= before { now - before } else { now };
             self.metrics.tickets_expired.increment(since(now.0, part.counted.0));
             self.metrics.forgotten_early.increment(since(now.1, part.counted.1));
             part.counted = now;
+        }
+        for (gauge, (_, bytes)) in self.metrics.memory.iter().zip(memory.components()) {
+            gauge.set(bytes as f64);
         }
         self.metrics.tickets.set(tickets as f64);
         self.metrics.timers.set(timers as f64);

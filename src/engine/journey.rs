@@ -1,7 +1,7 @@
 //! Self-service journeys (`contact.step`), kept per customer: the last `max_steps` steps,
 //! each for `ttl` (event time), attached to the customer's next ticket and then forgotten.
 
-use crate::contract::ContactStep;
+use crate::contract::{ContactStep, RawJson};
 use crate::time::{format_rfc3339, Millis};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,11 @@ pub struct Journeys {
 }
 
 impl Journeys {
+    /// Steps held, over every customer.
+    pub fn steps(&self) -> usize {
+        self.recency.len()
+    }
+
     pub fn record(&mut self, ts: Millis, step: &ContactStep, max_steps: usize) {
         if max_steps == 0 {
             return;
@@ -46,13 +51,13 @@ impl Journeys {
 
     /// The customer's steps not older than `ttl` at `at`, oldest first, as a JSON array; the
     /// journey is then forgotten (it belongs to this ticket only).
-    pub fn take(&mut self, customer_id: &str, at: Millis, ttl: i64) -> Value {
+    pub fn take(&mut self, customer_id: &str, at: Millis, ttl: i64) -> RawJson {
         let Some(mut steps) = self.by_customer.remove(customer_id) else {
-            return Value::Array(Vec::new());
+            return RawJson::empty_array();
         };
         let mut kept: Vec<Step> = steps.drain(..).filter(|s| at.saturating_sub(s.ts) <= ttl).collect();
         kept.sort_by_key(|s| s.ts);
-        Value::Array(kept.into_iter().map(|s| s.entry).collect())
+        RawJson::of(&kept.iter().map(|s| &s.entry).collect::<Vec<&Value>>())
     }
 
     /// Forgets the steps older than `ttl` at `latest`, each judged by its own `ts` (steps arrive

@@ -9,9 +9,13 @@
 //!   routing expansions (in queue order), then the closes of tickets solved `solved_ttl` ago.
 //! - A rejected or skipped input changes nothing.
 
+mod arena;
 pub mod calendar;
 mod dedupe;
+pub mod event_ids;
 mod journey;
+pub mod memory;
+mod names;
 mod outputs;
 pub(crate) mod persist;
 mod recipients;
@@ -27,6 +31,7 @@ pub mod wheel;
 use crate::contract::decode::{decode_body, Decoded};
 use crate::contract::{OutputEvent, Rejection};
 use crate::time::Millis;
+use event_ids::EventIds;
 use rules::Rules;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
@@ -52,21 +57,36 @@ pub struct Engine {
     agenda_key: Vec<Option<u64>>,
     /// Inputs applied so far (the sequence number of the latest), for `engine.dedupe_max_ids`.
     applied: u64,
-    /// The next tenant whose old event ids are dropped, one per applied input, so that a quiet
-    /// tenant's ids do not outlive the count cap in memory.
-    sweep: usize,
+    /// The applied `event_id`s of every tenant, for the dedupe window and the count cap.
+    event_ids: EventIds,
+    /// Event ids forgotten by the count cap while still within the window (a metric).
+    ids_forgotten_early: u64,
+}
+
+/// The sequence number of the oldest applied input whose `event_id` is still remembered once
+/// `applied` inputs were applied: `max_ids` later inputs forget an id.
+fn oldest_kept(applied: u64, max_ids: u64) -> u64 {
+    applied.saturating_add(1).saturating_sub(max_ids)
+}
+
+/// The fingerprint key of a new engine's event ids: random, so that crafted ids cannot be made
+/// to collide (it travels in checkpoints, so a restored engine keeps it).
+fn fingerprint_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(0x736c_6164_u64)
 }
 
 impl Engine {
     pub fn new(rules: Arc<Rules>) -> Engine {
         Engine {
-            rules,
             tenants: Vec::new(),
             by_name: FxHashMap::default(),
             agenda: BTreeSet::new(),
             agenda_key: Vec::new(),
             applied: 0,
-            sweep: 0,
+            event_ids: EventIds::new(fingerprint_seed(), rules.limits.dedupe_max_ids),
+            ids_forgotten_early: 0,
+            rules,
         }
     }
 
@@ -80,6 +100,7 @@ impl Engine {
         for tenant in &mut self.tenants {
             tenant.routing.set_strategy(rules.routing.strategy);
         }
+        self.event_ids.set_max_ids(rules.limits.dedupe_max_ids);
         self.rules = rules;
     }
 
@@ -90,7 +111,11 @@ impl Engine {
         let envelope = &decoded.envelope;
         let index = self.by_name.get(envelope.tenant.as_str()).copied();
         if let Some(i) = index {
-            if self.tenants[i as usize].is_duplicate(envelope, &self.rules, self.applied) {
+            let limits = &self.rules.limits;
+            let reference = self.tenants[i as usize].reference(envelope.ts);
+            let oldest = oldest_kept(self.applied, limits.dedupe_max_ids);
+            if self.event_ids.contains(&envelope.tenant, &envelope.event_id, reference, limits.dedupe_window_ms, oldest)
+            {
                 return Ingested::Duplicate;
             }
         }
@@ -112,16 +137,21 @@ impl Engine {
         self.fire_due(horizon, Some((i, envelope.ts.saturating_sub(1))), out);
         let rules = self.rules.clone();
         self.applied += 1;
-        self.tenants[i as usize].apply(envelope, body, &rules, self.applied, out);
+        self.tenants[i as usize].apply(envelope, body, &rules, out);
         self.refresh_agenda(i);
-        self.sweep_ids();
+        self.remember(i, envelope);
         Ingested::Applied
     }
 
-    /// Drops the expired event ids of one tenant, in turn.
-    fn sweep_ids(&mut self) {
-        self.sweep = (self.sweep + 1) % self.tenants.len();
-        self.tenants[self.sweep].forget_ids(&self.rules, self.applied);
+    /// Remembers the `event_id` of the input just applied and forgets those that can no longer
+    /// match (out of the window of their tenant, or beyond the count cap).
+    fn remember(&mut self, i: u32, envelope: &crate::contract::Envelope) {
+        let limits = &self.rules.limits;
+        self.event_ids.insert(&envelope.tenant, i, &envelope.event_id, envelope.ts, self.applied);
+        let tenants = &self.tenants;
+        let latest = |t: u32| tenants.get(t as usize).map_or(Millis::MIN, |tenant| tenant.latest);
+        let oldest = oldest_kept(self.applied, limits.dedupe_max_ids);
+        self.ids_forgotten_early += self.event_ids.evict(latest, limits.dedupe_window_ms, oldest);
     }
 
     /// Fires every timer due at or before `horizon`, in due order.
@@ -146,9 +176,18 @@ impl Engine {
         self.tenants.iter().map(Tenant::armed_timers).sum()
     }
 
+    /// Estimated bytes of the partition's state, by component ([`memory`]).
+    pub fn memory_use(&self) -> memory::MemoryUse {
+        let mut total = memory::MemoryUse { dedupe: self.event_ids.memory_bytes(), ..Default::default() };
+        for tenant in &self.tenants {
+            total.add(tenant.memory_use());
+        }
+        total
+    }
+
     /// Event ids remembered for the dedupe window, over every tenant.
     pub fn remembered_ids(&self) -> usize {
-        self.tenants.iter().map(Tenant::remembered_ids).sum()
+        self.event_ids.len()
     }
 
     /// Tickets closed by `engine.solved_ttl` since this engine was built or restored.
@@ -159,7 +198,7 @@ impl Engine {
     /// Event ids forgotten by `engine.dedupe_max_ids` within their `dedupe_window`, since this
     /// engine was built or restored.
     pub fn dedupe_forgotten_early(&self) -> u64 {
-        self.tenants.iter().map(|t| t.counts.ids_forgotten_early).sum()
+        self.ids_forgotten_early
     }
 
     fn add_tenant(&mut self, name: &str, start: Millis) -> u32 {

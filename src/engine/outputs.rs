@@ -15,7 +15,13 @@ pub struct Emitter<'a> {
 
 impl Emitter<'_> {
     fn push(&mut self, ticket: &Ticket, id: String, ts: Millis, payload: Payload) {
-        self.events.push(OutputEvent { id, tenant: self.tenant.to_owned(), ticket_id: ticket.id.clone(), ts, payload });
+        self.events.push(OutputEvent {
+            id,
+            tenant: self.tenant.to_owned(),
+            ticket_id: ticket.id.to_string(),
+            ts,
+            payload,
+        });
     }
 
     fn cycle_id(&self, ticket: &Ticket, metric: Metric, cycle: u32) -> String {
@@ -132,7 +138,7 @@ impl Emitter<'_> {
             recipients,
             channel: channel.to_owned(),
             priority: ticket.priority,
-            assignee: ticket.assignee.clone(),
+            assignee: ticket.assignee.as_deref().map(str::to_owned),
             journey: ticket.journey.clone(),
             context: ticket.context.clone(),
         };

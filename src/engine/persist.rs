@@ -5,6 +5,7 @@
 //! `agenda_key`) are kept as they were, not rebuilt, and are checked against the tenants on
 //! the way back in, so inconsistent input is refused rather than left to panic later.
 
+use super::event_ids::EventIds;
 use super::tenant::Tenant;
 use super::Engine;
 use crate::engine::rules::Rules;
@@ -21,6 +22,7 @@ pub(crate) struct StateRef<'a> {
     agenda: &'a BTreeSet<(u64, u32)>,
     agenda_key: &'a Vec<Option<u64>>,
     applied: &'a u64,
+    event_ids: &'a EventIds,
 }
 
 /// The state read back; the same fields in the same order as [`StateRef`].
@@ -31,18 +33,20 @@ pub(crate) struct State {
     agenda: BTreeSet<(u64, u32)>,
     agenda_key: Vec<Option<u64>>,
     applied: u64,
+    event_ids: EventIds,
 }
 
 impl Engine {
     pub(crate) fn state(&self) -> StateRef<'_> {
-        let Engine { rules: _, tenants, by_name, agenda, agenda_key, applied, sweep: _ } = self;
-        StateRef { tenants, by_name, agenda, agenda_key, applied }
+        let Engine { rules: _, tenants, by_name, agenda, agenda_key, applied, event_ids, ids_forgotten_early: _ } =
+            self;
+        StateRef { tenants, by_name, agenda, agenda_key, applied, event_ids }
     }
 
     /// The engine of `state` on `rules` (as after a reload to `rules`); `Err` names the first
     /// inconsistency between the tenants and the indexes.
     pub(crate) fn from_state(state: State, rules: Arc<Rules>) -> Result<Engine, String> {
-        let State { tenants, by_name, agenda, agenda_key, applied } = state;
+        let State { mut tenants, by_name, agenda, agenda_key, applied, event_ids } = state;
         let n = tenants.len();
         if agenda_key.len() != n || by_name.len() != n {
             return Err(format!("{n} tenants, {} agenda keys, {} names", agenda_key.len(), by_name.len()));
@@ -60,7 +64,19 @@ impl Engine {
         if agenda.len() != agenda_key.iter().flatten().count() {
             return Err("agenda keys without their entry".to_owned());
         }
-        let mut engine = Engine { rules: rules.clone(), tenants, by_name, agenda, agenda_key, applied, sweep: 0 };
+        for tenant in &mut tenants {
+            tenant.share_names();
+        }
+        let mut engine = Engine {
+            rules: rules.clone(),
+            tenants,
+            by_name,
+            agenda,
+            agenda_key,
+            applied,
+            event_ids,
+            ids_forgotten_early: 0,
+        };
         engine.set_rules(rules);
         Ok(engine)
     }

@@ -59,8 +59,9 @@ pub struct Clock {
     pub breached_at: Option<Millis>,
     /// Ladder time (on the ladder's calendar) accrued since the breach, up to `since`.
     ladder_ms: i64,
-    /// Bit `p` set: the warning at `p`% was emitted, or skipped for good by the breach.
-    warned: u128,
+    /// Bit `p` set: the warning at `p`% was emitted, or skipped for good by the breach. Two
+    /// words rather than a `u128`, whose 16-byte alignment would pad every clock.
+    warned: [u64; 2],
     /// Ladder levels fired so far.
     pub levels_fired: usize,
     /// Repeats of the last level fired so far.
@@ -83,7 +84,7 @@ impl Clock {
             since: at,
             breached_at: None,
             ladder_ms: 0,
-            warned: 0,
+            warned: [0; 2],
             levels_fired: 0,
             repeats_fired: 0,
             fulfilled_count: 0,
@@ -171,11 +172,13 @@ impl Clock {
     }
 
     pub fn has_warned(&self, pct: u8) -> bool {
-        self.warned & (1u128 << pct) != 0
+        let bit = pct as usize % 128;
+        self.warned[bit / 64] & (1 << (bit % 64)) != 0
     }
 
     pub fn mark_warned(&mut self, pct: u8) {
-        self.warned |= 1u128 << pct;
+        let bit = pct as usize % 128;
+        self.warned[bit / 64] |= 1 << (bit % 64);
     }
 
     /// The next milestone and the amount (policy time for warnings and the breach, ladder time for
@@ -258,7 +261,7 @@ impl Clock {
     /// starts counting.
     pub fn mark_breached(&mut self, at: Millis) {
         self.breached_at = Some(at);
-        self.warned = u128::MAX;
+        self.warned = [u64::MAX; 2];
         self.ladder_ms = 0;
     }
 

@@ -4,8 +4,11 @@
 //! Time is kept per tenant: `latest` is the latest `ts` applied; the tenant's wheel holds
 //! one timer per running SLA cycle and one per queued ticket with expansion steps left.
 
+use super::arena::Arena;
 use super::dedupe::RecentIds;
 use super::journey::Journeys;
+use super::memory::{self, MemoryUse};
+use super::names::{Name, Names};
 use super::outputs::Emitter;
 use super::recipients;
 use super::routing::{QueueKey, Requirements, RoutingTable, TicketRef};
@@ -15,7 +18,7 @@ use super::ticket::{Route, Ticket};
 use super::wheel::Wheel;
 use crate::contract::{
     AgentStatus, Body, Envelope, EscalationKind, EscalationOrigin, EscalationRequested, Metric, OutputEvent, Priority,
-    Reason, Rejection, Status, TicketCreated, TicketUpdated,
+    RawJson, Reason, Rejection, SkillRequirement, Status, TicketCreated, TicketUpdated,
 };
 use crate::time::Millis;
 use rustc_hash::FxHashMap;
@@ -60,14 +63,6 @@ impl TimerKind {
 pub struct TenantCounts {
     /// Tickets closed by `engine.solved_ttl`.
     pub tickets_expired: u64,
-    /// Event ids forgotten by `engine.dedupe_max_ids` while still within `dedupe_window`.
-    pub ids_forgotten_early: u64,
-}
-
-/// The sequence number of the oldest applied input whose `event_id` is still remembered once
-/// `applied` inputs were applied: `max_ids` later inputs forget an id.
-fn oldest_kept(applied: u64, max_ids: u64) -> u64 {
-    applied.saturating_add(1).saturating_sub(max_ids)
 }
 
 fn to_wheel_time(at: Millis) -> u64 {
@@ -80,15 +75,19 @@ pub struct Tenant {
     /// Latest applied input `ts`.
     pub latest: Millis,
     pub wheel: Wheel<TimerRef>,
-    tickets: Vec<Option<Ticket>>,
-    free_slots: Vec<TicketRef>,
-    by_id: FxHashMap<String, TicketRef>,
+    tickets: Arena<Ticket>,
+    /// Keys share the ticket's id.
+    by_id: FxHashMap<Name, TicketRef>,
     pub routing: RoutingTable,
     journeys: Journeys,
-    events_seen: RecentIds,
     closed_tickets: RecentIds,
     #[serde(skip)]
     pub counts: TenantCounts,
+    /// Rebuilt from the tickets on restore ([`Tenant::share_names`]).
+    #[serde(skip)]
+    names: Names,
+    /// Clocks held by the tickets (for the memory estimate).
+    clocks_held: usize,
 }
 
 /// Borrowed pieces a handler needs besides the ticket itself.
@@ -96,6 +95,8 @@ struct Ctx<'a> {
     rules: &'a Arc<Rules>,
     wheel: &'a mut Wheel<TimerRef>,
     routing: &'a mut RoutingTable,
+    names: &'a mut Names,
+    clocks_held: &'a mut usize,
     emit: Emitter<'a>,
 }
 
@@ -105,14 +106,14 @@ impl Tenant {
             name: name.to_owned(),
             latest: Millis::MIN,
             wheel: Wheel::new(to_wheel_time(start)),
-            tickets: Vec::new(),
-            free_slots: Vec::new(),
+            tickets: Arena::default(),
             by_id: FxHashMap::default(),
             routing: RoutingTable::new(),
             journeys: Journeys::default(),
-            events_seen: RecentIds::default(),
             closed_tickets: RecentIds::default(),
             counts: TenantCounts::default(),
+            names: Names::default(),
+            clocks_held: 0,
         }
     }
 
@@ -120,30 +121,52 @@ impl Tenant {
         self.by_id.len()
     }
 
-    /// Event ids remembered for the dedupe window.
-    pub fn remembered_ids(&self) -> usize {
-        self.events_seen.len()
+    /// Estimated bytes of this tenant's state, by component.
+    pub fn memory_use(&self) -> MemoryUse {
+        let tickets = self.tickets.memory_bytes()
+            + self.by_id.capacity() * (size_of::<(Name, TicketRef)>() + 1)
+            + self.names.memory_bytes()
+            + self.ticket_count() * memory::TICKET_HEAP_BYTES;
+        let routing = self.routing.agent_count() * memory::AGENT_BYTES
+            + self.routing.queue_len() * memory::QUEUED_BYTES
+            + self.ticket_count() * memory::ASSIGNMENT_BYTES;
+        MemoryUse {
+            tickets,
+            clocks: MemoryUse::clock_bytes(self.clocks_held),
+            wheel: self.wheel.memory_bytes(),
+            dedupe: self.closed_tickets.len() * memory::CLOSED_ID_BYTES,
+            routing,
+            journeys: self.journeys.steps() * memory::JOURNEY_STEP_BYTES,
+        }
     }
 
-    fn reference(&self, ts: Millis) -> Millis {
+    /// After a restore: every ticket's names become the table's shared copies again (each was
+    /// read back as its own allocation).
+    pub fn share_names(&mut self) {
+        for slot in 0..self.tickets.slots() as TicketRef {
+            let Some(t) = self.tickets.get_mut(slot) else {
+                continue;
+            };
+            let names = &mut self.names;
+            t.channel = names.intern(&t.channel);
+            t.customer_tier = names.intern(&t.customer_tier);
+            t.group = t.group.as_deref().map(|g| names.intern(g));
+            t.assignee = t.assignee.as_deref().map(|a| names.intern(a));
+            for skill in &mut t.skills {
+                skill.name = names.intern(&skill.name);
+            }
+        }
+    }
+
+    /// The instant an id is judged at for an input at `ts` (DETAILS.md): the later of `ts` and
+    /// the latest applied `ts`.
+    pub fn reference(&self, ts: Millis) -> Millis {
         self.latest.max(ts)
-    }
-
-    /// A repeated `event_id` within the dedupe window and among the last `dedupe_max_ids`
-    /// inputs applied on the partition (`applied` so far): skipped.
-    pub fn is_duplicate(&self, envelope: &Envelope, rules: &Rules, applied: u64) -> bool {
-        let limits = &rules.limits;
-        self.events_seen.contains(
-            &envelope.event_id,
-            self.reference(envelope.ts),
-            limits.dedupe_window_ms,
-            oldest_kept(applied, limits.dedupe_max_ids),
-        )
     }
 
     /// When slad closes the ticket in `slot` (`engine.solved_ttl`), if it is counting down.
     fn close_due(&self, slot: TicketRef) -> Option<Millis> {
-        let ticket = self.tickets.get(slot as usize)?.as_ref()?;
+        let ticket = self.tickets.get(slot)?;
         ticket.close_timer.and_then(|h| self.wheel.deadline(h)).map(|d| d as Millis)
     }
 
@@ -163,7 +186,7 @@ impl Tenant {
             Body::TicketCreated(created) => {
                 let id = &created.ticket_id;
                 let window = rules.limits.dedupe_window_ms;
-                if let Some(&slot) = self.by_id.get(id) {
+                if let Some(&slot) = self.by_id.get(id.as_str()) {
                     return match self.close_due(slot) {
                         Some(close) if close < envelope.ts => {
                             if self.reference(envelope.ts).saturating_sub(close) <= window {
@@ -208,31 +231,24 @@ impl Tenant {
         }
     }
 
-    /// Applies a checked input at its `ts`, the `applied`-th input applied on the partition.
-    pub fn apply(
-        &mut self,
-        envelope: &Envelope,
-        body: Body,
-        rules: &Arc<Rules>,
-        applied: u64,
-        out: &mut Vec<OutputEvent>,
-    ) {
+    /// Applies a checked input at its `ts`.
+    pub fn apply(&mut self, envelope: &Envelope, body: Body, rules: &Arc<Rules>, out: &mut Vec<OutputEvent>) {
         let at = envelope.ts;
         match body {
             Body::TicketCreated(created) => self.ticket_created(created, at, rules, out),
             Body::TicketUpdated(update) => self.ticket_updated(update, at, rules, out),
             Body::TicketStatusChanged { ticket_id, status } => {
-                let slot = self.by_id[&ticket_id];
+                let slot = self.by_id[ticket_id.as_str()];
                 self.status_changed(slot, status, at, rules, out);
             }
             Body::TicketAgentReplied { ticket_id, public, .. } => {
                 if public {
-                    let slot = self.by_id[&ticket_id];
+                    let slot = self.by_id[ticket_id.as_str()];
                     self.with_ticket(slot, rules, out, |t, ctx| agent_replied(t, slot, at, ctx));
                 }
             }
             Body::TicketCustomerReplied { ticket_id } => {
-                let slot = self.by_id[&ticket_id];
+                let slot = self.by_id[ticket_id.as_str()];
                 self.with_ticket(slot, rules, out, |t, ctx| customer_replied(t, slot, at, ctx));
             }
             Body::TicketAssigned { ticket_id, agent_id } => self.ticket_assigned(&ticket_id, &agent_id, at, rules, out),
@@ -251,23 +267,9 @@ impl Tenant {
             Body::AgentRemoved { agent_id } => self.agent_removed(&agent_id, at, rules, out),
             Body::ContactStep(step) => self.journeys.record(at, &step, rules.journey.max_steps),
         }
-        self.remember(envelope, rules, applied);
-    }
-
-    fn remember(&mut self, envelope: &Envelope, rules: &Rules, applied: u64) {
         self.latest = self.latest.max(envelope.ts);
-        self.events_seen.insert(&envelope.event_id, envelope.ts, applied);
-        self.forget_ids(rules, applied);
         self.closed_tickets.evict(self.latest, rules.limits.dedupe_window_ms, 0);
         self.journeys.evict(self.latest, rules.journey.ttl_ms);
-    }
-
-    /// Drops the event ids that can no longer match once `applied` inputs were applied on the
-    /// partition: out of the window, or beyond `dedupe_max_ids`.
-    pub fn forget_ids(&mut self, rules: &Rules, applied: u64) {
-        let limits = &rules.limits;
-        let oldest = oldest_kept(applied, limits.dedupe_max_ids);
-        self.counts.ids_forgotten_early += self.events_seen.evict(self.latest, limits.dedupe_window_ms, oldest);
     }
 
     /// Runs `f` on the ticket in `slot` with the other pieces of the tenant borrowed beside it.
@@ -278,11 +280,13 @@ impl Tenant {
         out: &mut Vec<OutputEvent>,
         f: impl FnOnce(&mut Ticket, &mut Ctx<'_>) -> R,
     ) -> Option<R> {
-        let ticket = self.tickets.get_mut(slot as usize)?.as_mut()?;
+        let ticket = self.tickets.get_mut(slot)?;
         let mut ctx = Ctx {
             rules,
             wheel: &mut self.wheel,
             routing: &mut self.routing,
+            names: &mut self.names,
+            clocks_held: &mut self.clocks_held,
             emit: Emitter { tenant: &self.name, events: out },
         };
         let result = f(ticket, &mut ctx);
@@ -310,7 +314,7 @@ impl Tenant {
                 });
             }
             TimerKind::Close => {
-                let Some(Some(ticket)) = self.tickets.get_mut(timer.ticket as usize) else {
+                let Some(ticket) = self.tickets.get_mut(timer.ticket) else {
                     return;
                 };
                 ticket.close_timer = None;
@@ -322,12 +326,12 @@ impl Tenant {
 
     /// Queue order key of a queued ticket, for ordering expansions due at the same instant.
     pub fn queue_key(&self, slot: TicketRef) -> Option<QueueKey> {
-        self.tickets.get(slot as usize)?.as_ref().map(queue_key)
+        self.tickets.get(slot).map(queue_key)
     }
 
     /// The ticket id in `slot`, for ordering timers due at the same instant.
     pub fn ticket_id(&self, slot: TicketRef) -> Option<&str> {
-        self.tickets.get(slot as usize)?.as_ref().map(|t| t.id.as_str())
+        self.tickets.get(slot).map(|t| &*t.id)
     }
 
     // ----- ticket events -----
@@ -340,21 +344,22 @@ impl Tenant {
         };
         let journey = match &created.customer_id {
             Some(customer) => self.journeys.take(customer, at, rules.journey.ttl_ms),
-            None => serde_json::Value::Array(Vec::new()),
+            None => RawJson::empty_array(),
         };
+        let id: Name = Name::from(created.ticket_id.as_str());
         let ticket = Ticket {
-            id: created.ticket_id.clone(),
+            id: id.clone(),
             priority: created.priority,
-            channel: created.channel,
-            customer_tier: created.customer_tier,
-            group: created.group,
-            skills: created.skills,
+            channel: self.names.intern(&created.channel),
+            customer_tier: self.names.intern(&created.customer_tier),
+            group: created.group.as_deref().map(|g| self.names.intern(g)),
+            skills: share_skill_names(created.skills, &mut self.names),
             status: initial_status,
-            context: created.context,
+            context: RawJson::of(&created.context),
             assignee: None,
             journey,
             policy: None,
-            clocks: Default::default(),
+            clocks: Vec::new(),
             cycles_opened: [0; 4],
             last_public_agent_reply: None,
             last_customer_reply: None,
@@ -364,17 +369,8 @@ impl Tenant {
             route: Route::default(),
             close_timer: None,
         };
-        let slot = match self.free_slots.pop() {
-            Some(slot) => {
-                self.tickets[slot as usize] = Some(ticket);
-                slot
-            }
-            None => {
-                self.tickets.push(Some(ticket));
-                (self.tickets.len() - 1) as TicketRef
-            }
-        };
-        self.by_id.insert(created.ticket_id, slot);
+        let slot = self.tickets.insert(ticket);
+        self.by_id.insert(id, slot);
         let tenant = self.name.clone();
         self.with_ticket(slot, rules, out, |t, ctx| {
             let policy = choose_policy(ctx.rules, t, &tenant);
@@ -397,9 +393,9 @@ impl Tenant {
     }
 
     fn ticket_updated(&mut self, update: TicketUpdated, at: Millis, rules: &Arc<Rules>, out: &mut Vec<OutputEvent>) {
-        let slot = self.by_id[&update.ticket_id];
+        let slot = self.by_id[update.ticket_id.as_str()];
         let tenant = self.name.clone();
-        let mut moved_from: Option<String> = None;
+        let mut moved_from: Option<Name> = None;
         self.with_ticket(slot, rules, out, |t, ctx| {
             let old_priority = t.priority;
             let old_channel = t.channel.clone();
@@ -407,21 +403,24 @@ impl Tenant {
                 t.priority = p;
             }
             if let Some(tier) = update.customer_tier {
-                t.customer_tier = tier;
+                t.customer_tier = ctx.names.intern(&tier);
             }
             if let Some(group) = update.group {
-                t.group = Some(group);
+                t.group = Some(ctx.names.intern(&group));
             }
             if let Some(channel) = update.channel {
-                t.channel = channel;
+                t.channel = ctx.names.intern(&channel);
             }
             if let Some(skills) = update.skills {
-                t.skills = skills;
+                t.skills = share_skill_names(skills, ctx.names);
             }
             if let Some(context) = update.context {
-                for (k, v) in context {
-                    t.context.insert(k, v);
-                }
+                let mut merged = match t.context.to_value() {
+                    serde_json::Value::Object(map) => map,
+                    _ => serde_json::Map::new(),
+                };
+                merged.extend(context);
+                t.context = RawJson::of(&merged);
             }
             rechoose_policy(t, slot, old_priority, at, &tenant, ctx);
             if t.channel != old_channel {
@@ -502,10 +501,10 @@ impl Tenant {
                 agent
             })
             .flatten();
-        if let Some(ticket) = self.tickets[slot as usize].take() {
+        if let Some(ticket) = self.tickets.remove(slot) {
+            self.clocks_held -= ticket.clocks.len();
             self.by_id.remove(&ticket.id);
             self.closed_tickets.insert(&ticket.id, at, 0);
-            self.free_slots.push(slot);
         }
         if let Some(agent) = released {
             self.offer_queue(&agent, at, rules, out);
@@ -548,7 +547,7 @@ impl Tenant {
                 ctx.routing.unassign(&agent, slot);
                 t.hierarchical_since_assignee = 0;
                 if !t.is_solved() {
-                    t.route.excluded_this_round = Some(agent.clone());
+                    t.route.set_excluded_this_round(Some(&agent));
                     open_round(t, slot, at, ctx);
                 }
                 Some(agent)
@@ -566,7 +565,7 @@ impl Tenant {
         rules: &Arc<Rules>,
         out: &mut Vec<OutputEvent>,
     ) {
-        let slot = self.by_id[&request.ticket_id];
+        let slot = self.by_id[request.ticket_id.as_str()];
         let tenant = self.name.clone();
         let released = self
             .with_ticket(slot, rules, out, |t, ctx| {
@@ -597,9 +596,7 @@ impl Tenant {
                         let released = t.assignee.take();
                         if let Some(agent) = &released {
                             ctx.routing.unassign(agent, slot);
-                            if !t.route.excluded.contains(agent) {
-                                t.route.excluded.push(agent.clone());
-                            }
+                            t.route.exclude_for_life(agent);
                         }
                         t.hierarchical_since_assignee = 0;
                         let recipients = match &request.group {
@@ -610,8 +607,8 @@ impl Tenant {
                             None => Vec::new(),
                         };
                         if let Some(group) = request.group {
-                            t.group = Some(group.clone());
-                            t.route.functional_group = Some(group);
+                            t.group = Some(ctx.names.intern(&group));
+                            t.route.set_functional_group(&group);
                             rechoose_policy(t, slot, old_priority, at, &tenant, ctx);
                         }
                         ctx.emit.manual_escalation(
@@ -624,7 +621,7 @@ impl Tenant {
                             at,
                         );
                         if !t.is_solved() {
-                            t.route.excluded_this_round = None;
+                            t.route.set_excluded_this_round(None);
                             open_round(t, slot, at, ctx);
                         } else {
                             leave_queue(t, slot, ctx);
@@ -647,7 +644,7 @@ impl Tenant {
         };
         let mut reroute: Vec<(QueueKey, TicketRef)> = Vec::new();
         for slot in slots {
-            let Some(Some(t)) = self.tickets.get_mut(slot as usize) else {
+            let Some(t) = self.tickets.get_mut(slot) else {
                 continue;
             };
             if t.assignee.as_deref() != Some(agent_id) {
@@ -664,7 +661,7 @@ impl Tenant {
         reroute.sort();
         for (_, slot) in reroute {
             self.with_ticket(slot, rules, out, |t, ctx| {
-                t.route.excluded_this_round = None;
+                t.route.set_excluded_this_round(None);
                 open_round(t, slot, at, ctx);
             });
         }
@@ -702,7 +699,7 @@ fn policy_matches(policy: &Policy, t: &Ticket, tenant: &str) -> bool {
         && match (&m.group, &t.group) {
             (None, _) => true,
             (Some(_), None) => false,
-            (Some(list), Some(g)) => list.iter().any(|v| v == g),
+            (Some(list), Some(g)) => list.iter().any(|v| **v == **g),
         }
 }
 
@@ -766,7 +763,10 @@ fn start_cycle(t: &mut Ticket, slot: TicketRef, metric: Metric, at: Millis, ctx:
     t.cycles_opened[metric.index()] += 1;
     let paused = policy.metric(metric).pause_on.contains(t.status);
     let clock = Clock::start(metric, t.cycles_opened[metric.index()], policy, target, at, paused);
-    t.clocks[metric.index()] = Some(clock);
+    if t.clock(metric).is_none() {
+        *ctx.clocks_held += 1;
+    }
+    t.set_clock(clock);
     arm(t, slot, metric, ctx);
 }
 
@@ -973,7 +973,7 @@ fn maybe_start_next_response(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &
 /// Status `solved`: resolution fulfilled, the other clocks end, the ticket leaves the queue and
 /// stops counting against its agent, and the `solved_ttl` countdown starts with the ttl in
 /// force now. Returns the agent who gained capacity.
-fn solve(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &mut Ctx<'_>) -> Option<String> {
+fn solve(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &mut Ctx<'_>) -> Option<Name> {
     for metric in [Metric::FirstResponse, Metric::NextResponse, Metric::PeriodicUpdate] {
         end_cycle(t, metric, at, ctx);
     }
@@ -1016,7 +1016,7 @@ fn reopen(t: &mut Ticket, slot: TicketRef, at: Millis, tenant: &str, ctx: &mut C
     match t.assignee.clone() {
         Some(agent) => ctx.routing.set_counting(&agent, slot, true),
         None => {
-            t.route.excluded_this_round = None;
+            t.route.set_excluded_this_round(None);
             open_round(t, slot, at, ctx);
         }
     }
@@ -1050,16 +1050,16 @@ fn requirements(t: &Ticket, current: &Rules) -> Requirements {
             own_group_dropped = true;
         }
     }
-    let group = match &t.route.functional_group {
-        Some(g) => Some(g.clone()),
-        None if rules.routing.route_within_group && !own_group_dropped => t.group.clone(),
+    let group = match t.route.functional_group() {
+        Some(g) => Some(g.to_owned()),
+        None if rules.routing.route_within_group && !own_group_dropped => t.group.as_deref().map(str::to_owned),
         None => None,
     };
-    let mut excluded = t.route.excluded.clone();
-    if let Some(agent) = &t.route.excluded_this_round {
-        excluded.push(agent.clone());
+    let mut excluded = t.route.excluded().to_vec();
+    if let Some(agent) = t.route.excluded_this_round() {
+        excluded.push(agent.to_owned());
     }
-    Requirements { skills, score_skills: t.skills.clone(), group, excluded, channel: t.channel.clone() }
+    Requirements { skills, score_skills: t.skills.clone(), group, excluded, channel: t.channel.to_string() }
 }
 
 fn queue_key(t: &Ticket) -> QueueKey {
@@ -1067,7 +1067,7 @@ fn queue_key(t: &Ticket) -> QueueKey {
         priority: t.priority,
         breach_at: t.earliest_breach(),
         round_start: t.route.round_start,
-        ticket_id: t.id.clone(),
+        ticket_id: t.id.to_string(),
     }
 }
 
@@ -1119,7 +1119,7 @@ fn assign_by_routing(t: &mut Ticket, slot: TicketRef, agent: &str, at: Millis, c
 
 /// The ticket now belongs to `agent` (by slad or from outside).
 fn take_assignment(t: &mut Ticket, slot: TicketRef, agent: &str, at: Millis, ctx: &mut Ctx<'_>) {
-    t.assignee = Some(agent.to_owned());
+    t.assignee = Some(ctx.names.intern(agent));
     t.hierarchical_since_assignee = 0;
     ctx.routing.assign(agent, slot, &t.channel, !t.is_solved(), at);
 }
@@ -1150,4 +1150,13 @@ fn expand(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &mut Ctx<'_>) -> boo
     }
     arm_expansion(t, slot, ctx);
     false
+}
+
+/// `skills` with the tenant's shared copies of their names.
+fn share_skill_names(mut skills: Vec<SkillRequirement>, names: &mut Names) -> Vec<SkillRequirement> {
+    for skill in &mut skills {
+        skill.name = names.intern(&skill.name);
+    }
+    skills.shrink_to_fit();
+    skills
 }

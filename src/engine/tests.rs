@@ -27,7 +27,8 @@ fn event_ids_stay_within_the_count_cap_even_for_a_quiet_tenant() {
         sim.line(&upsert(if i % 2 == 0 { "busy" } else { "other" }, i), &mut out).unwrap();
     }
     let engine = sim.engine();
-    assert!(engine.remembered_ids() <= 100 + 3, "{} ids remembered", engine.remembered_ids());
+    // The cap plus at most one generation of ids (its smallest size is 896).
+    assert!(engine.remembered_ids() <= 100 + 896, "{} ids remembered", engine.remembered_ids());
     // Every id but the last 100 was forgotten while still inside the 24h window.
     assert_eq!(engine.dedupe_forgotten_early() as usize + engine.remembered_ids(), 10_050);
 }
@@ -49,4 +50,38 @@ fn solved_tickets_are_closed_after_the_ttl_and_counted() {
     assert_eq!(sim.engine().ticket_count(), 0);
     assert_eq!(sim.engine().tickets_expired(), 10);
     assert_eq!(sim.engine().armed_timers(), 0);
+}
+
+/// The compact layout (README, Memory): a regression here costs bytes on every open ticket.
+#[test]
+fn state_types_stay_compact() {
+    use std::mem::size_of;
+    assert!(size_of::<super::ticket::Ticket>() <= 288, "Ticket: {}", size_of::<super::ticket::Ticket>());
+    assert!(size_of::<super::sla::Clock>() <= 104, "Clock: {}", size_of::<super::sla::Clock>());
+    assert!(size_of::<super::ticket::Route>() <= 48, "Route: {}", size_of::<super::ticket::Route>());
+    assert_eq!(size_of::<Option<super::wheel::TimerHandle>>(), 8);
+    assert_eq!(size_of::<crate::contract::RawJson>(), 16);
+}
+
+#[test]
+fn memory_estimate_follows_the_state() {
+    let mut sim = simulator(include_str!("../../benches/memory.toml"));
+    let mut out = Vec::new();
+    let before = sim.engine().memory_use();
+    for i in 0..5_000u64 {
+        let created = format!(
+            r#""type":"ticket.created","ticket_id":"T{i}","priority":"normal","assignee":"a{}","context":{{"k":"v"}}"#,
+            i % 7
+        );
+        sim.line(&line("acme", i, "2026-06-01T10:00:00Z", &created), &mut out).unwrap();
+    }
+    let after = sim.engine().memory_use();
+    assert!(after.tickets > before.tickets + 5_000 * 200, "{after:?}");
+    assert_eq!(after.clocks, super::memory::MemoryUse::clock_bytes(10_000));
+    assert!(after.wheel > 10_000 * 30 && after.dedupe > 5_000 * 24, "{after:?}");
+    for i in 0..5_000u64 {
+        let closed = format!(r#""type":"ticket.status_changed","ticket_id":"T{i}","status":"closed""#);
+        sim.line(&line("acme", 10_000 + i, "2026-06-01T10:00:01Z", &closed), &mut out).unwrap();
+    }
+    assert_eq!(sim.engine().memory_use().clocks, 0);
 }

@@ -154,7 +154,7 @@ fn skill_requirements(value: Field<'_>) -> Result<Vec<SkillRequirement>, Bad> {
         let name = member(o, "name", owned_name)?.ok_or_else(|| Bad::new("missing".into()).in_member("name"))?;
         let min_level = member(o, "min_level", |v| integer(v, MAX_MIN_LEVEL, "an integer from 0 to 10"))?.unwrap_or(1);
         let optional = member(o, "optional", boolean)?.unwrap_or(false);
-        Ok(SkillRequirement { name, min_level, optional })
+        Ok(SkillRequirement { name: name.into(), min_level, optional })
     })
 }
 

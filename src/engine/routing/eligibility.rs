@@ -23,7 +23,7 @@ pub struct Requirements {
 impl Requirements {
     /// The skills that gate eligibility: not optional, `min_level` >= 1 (level 0 always passes).
     pub(super) fn gating(&self) -> impl Iterator<Item = (&str, u32)> + '_ {
-        self.skills.iter().filter(|s| !s.optional && s.min_level > 0).map(|s| (s.name.as_str(), s.min_level))
+        self.skills.iter().filter(|s| !s.optional && s.min_level > 0).map(|s| (&*s.name, s.min_level))
     }
 }
 

@@ -93,7 +93,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TimerHandle {
     index: u32,
-    generation: u32,
+    /// Never 0 (the slab's rule), so that `Option<TimerHandle>` takes no more room.
+    generation: std::num::NonZeroU32,
 }
 
 /// A timer that fired.
@@ -180,7 +181,7 @@ impl<T> Wheel<T> {
     /// Disarms a timer, returning its value; `None` for a stale handle. Writes only the
     /// timer's entry (and, rarely, compacts a slot).
     pub fn cancel(&mut self, handle: TimerHandle) -> Option<T> {
-        let (deadline, value) = self.slab.remove(handle.index, handle.generation)?;
+        let (deadline, value) = self.slab.remove(handle.index, handle.generation.get())?;
         self.forget(deadline);
         Some(value)
     }
@@ -188,7 +189,7 @@ impl<T> Wheel<T> {
     /// Moves an armed timer to a new deadline (the handle stays valid); `false` for a stale
     /// handle. The timer then ranks after every timer already armed for the same deadline.
     pub fn reset(&mut self, handle: TimerHandle, deadline: u64) -> bool {
-        let Some((old, stamp)) = self.slab.rearm(handle.index, handle.generation, deadline) else {
+        let Some((old, stamp)) = self.slab.rearm(handle.index, handle.generation.get(), deadline) else {
             return false;
         };
         self.forget(old);
@@ -199,12 +200,12 @@ impl<T> Wheel<T> {
 
     /// The deadline of an armed timer; `None` for a stale handle.
     pub fn deadline(&self, handle: TimerHandle) -> Option<u64> {
-        self.slab.get(handle.index, handle.generation).map(|(deadline, _)| deadline)
+        self.slab.get(handle.index, handle.generation.get()).map(|(deadline, _)| deadline)
     }
 
     /// The value of an armed timer; `None` for a stale handle.
     pub fn get(&self, handle: TimerHandle) -> Option<&T> {
-        self.slab.get(handle.index, handle.generation).map(|(_, value)| value)
+        self.slab.get(handle.index, handle.generation.get()).map(|(_, value)| value)
     }
 
     /// The wheel's clock: the latest `now` it was advanced to (see [`Wheel::poll`]).

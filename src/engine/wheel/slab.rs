@@ -59,20 +59,20 @@ impl<T> Slab<T> {
     ///
     /// # Panics
     /// If `u32::MAX - 1` timers are already armed.
-    pub fn insert(&mut self, deadline: u64, value: T) -> (u32, u32, u32) {
+    pub fn insert(&mut self, deadline: u64, value: T) -> (u32, NonZeroU32, u32) {
         self.len += 1;
         if let Some(&Entry::Free { next, generation, stamp }) = self.entries.get(self.free as usize) {
             let index = self.free;
             let (generation, stamp) = (next_generation(generation), stamp.wrapping_add(1));
             self.free = next;
             self.entries[index as usize] = Entry::Armed { deadline, value, generation, stamp };
-            return (index, generation.get(), stamp);
+            return (index, generation, stamp);
         }
         debug_assert_eq!(self.free, NIL, "free list head {} is not a free entry", self.free);
         let index = self.entries.len();
         assert!(index < NIL as usize, "timing wheel: more than {} armed timers", NIL - 1);
         self.entries.push(Entry::Armed { deadline, value, generation: NonZeroU32::MIN, stamp: 0 });
-        (index as u32, 1, 0)
+        (index as u32, NonZeroU32::MIN, 0)
     }
 
     /// The deadline and value of the timer `(index, generation)` if it is armed.
@@ -187,6 +187,7 @@ mod tests {
     fn generations_and_stamps_change_on_reuse() {
         let mut slab = Slab::with_capacity(0);
         let (i, g, s) = slab.insert(10, 'a');
+        let g = g.get();
         assert_eq!(slab.get(i, g), Some((10, &'a')));
         let r = Ref::new(i, s, 10);
         assert_eq!(slab.live_deadline(r), Some(10));
@@ -198,6 +199,7 @@ mod tests {
         assert_eq!(slab.remove(i, g), None);
         assert_eq!(slab.rearm(i, g, 5), None);
         let (i3, g3, s3) = slab.insert(30, 'b');
+        let g3 = g3.get();
         assert_eq!(i3, i);
         assert_ne!(g3, g);
         assert!(s3 != s && s3 != s2);

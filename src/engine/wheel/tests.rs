@@ -203,7 +203,7 @@ fn stale_handles_are_harmless() {
     assert_eq!(wheel.cancel(a), None);
     assert!(!wheel.reset(a, 1));
     assert_eq!(wheel.get(b), Some(&'b'));
-    let forged = TimerHandle { index: u32::MAX, generation: 1 };
+    let forged = TimerHandle { index: u32::MAX, generation: std::num::NonZeroU32::MIN };
     assert_eq!(wheel.cancel(forged), None);
     assert!(!wheel.reset(forged, 0));
     assert_eq!(wheel.get(forged), None);

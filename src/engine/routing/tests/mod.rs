@@ -24,7 +24,7 @@ pub fn profile(id: &str, skills: &[(&str, u32)], capacity: &[(&str, u32)], group
 pub fn req(skills: &[(&str, u32, bool)], group: Option<&str>, channel: &str) -> Requirements {
     let skills: Vec<SkillRequirement> = skills
         .iter()
-        .map(|&(name, min_level, optional)| SkillRequirement { name: name.to_owned(), min_level, optional })
+        .map(|&(name, min_level, optional)| SkillRequirement { name: name.into(), min_level, optional })
         .collect();
     Requirements {
         score_skills: skills.clone(),

@@ -53,7 +53,7 @@ fn skill_req() -> impl proptest::strategy::Strategy<Value = SkillRequirement> {
         prop_oneof![6 => 0..4u32, 1 => 9..=10u32],
         prop::bool::weighted(0.3),
     )
-        .prop_map(|(s, min_level, optional)| SkillRequirement { name: SKILLS[s].to_owned(), min_level, optional })
+        .prop_map(|(s, min_level, optional)| SkillRequirement { name: SKILLS[s].into(), min_level, optional })
 }
 
 fn channel() -> impl proptest::strategy::Strategy<Value = &'static str> {
