@@ -502,7 +502,7 @@ impl Tenant {
             })
             .flatten();
         if let Some(ticket) = self.tickets.remove(slot) {
-            self.clocks_held -= ticket.clocks.len();
+            self.clocks_held = self.clocks_held.saturating_sub(ticket.clocks.len());
             self.by_id.remove(&ticket.id);
             self.closed_tickets.insert(&ticket.id, at, 0);
         }
