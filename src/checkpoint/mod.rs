@@ -61,7 +61,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// The payload format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// What a checkpoint says about itself, in its header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,9 @@
 //! carried it and `seq`, that input's sequence number among the inputs applied on the
 //! partition. [`EventIds::contains`] says true iff the pair was inserted, `reference - ts <=
 //! window` (saturating) and `seq >= oldest_seq`. A pair inserted again while an entry of it is
-//! still held keeps the later of the two `ts` and takes the new `seq` (the rules of
-//! `dedupe::RecentIds`, applied exactly).
+//! still held keeps the later of the two `ts` and takes the new `seq` (DETAILS.md's rules for
+//! event ids, applied exactly). Tenants use one too for the ids of their closed tickets, with
+//! their own count of closes as `seq` and no count cap (`oldest_seq` 0).
 //!
 //! A pair is held as its 128-bit fingerprint: xxh3-128, keyed with the structure's seed, over
 //! `tenant bytes, 0xFF, id bytes` (UTF-8 has no 0xFF byte, so the encoding is unambiguous).
@@ -382,6 +383,11 @@ pub struct EventIds {
 }
 
 impl EventIds {
+    /// The fingerprint key.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     pub fn new(seed: u64, max_ids: u64) -> EventIds {
         EventIds { seed, max_ids, sealed: Vec::new(), open: Generation::empty() }
     }

@@ -17,8 +17,6 @@ pub const QUEUED_BYTES: usize = 256;
 pub const ASSIGNMENT_BYTES: usize = 16;
 /// One journey step (its JSON entry) and its recency entry.
 pub const JOURNEY_STEP_BYTES: usize = 160;
-/// One closed ticket id remembered for the dedupe window.
-pub const CLOSED_ID_BYTES: usize = 96;
 
 /// Estimated bytes by component.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,6 @@
 
 mod arena;
 pub mod calendar;
-mod dedupe;
 pub mod event_ids;
 mod journey;
 pub mod memory;
@@ -125,7 +124,7 @@ impl Engine {
         };
         let check = match index {
             Some(i) => self.tenants[i as usize].check(envelope, &body, &self.rules),
-            None => Tenant::new(&envelope.tenant, envelope.ts).check(envelope, &body, &self.rules),
+            None => Tenant::new(&envelope.tenant, envelope.ts, 0).check(envelope, &body, &self.rules),
         };
         if let Err(rejection) = check {
             return Ingested::Rejected(rejection);
@@ -203,7 +202,7 @@ impl Engine {
 
     fn add_tenant(&mut self, name: &str, start: Millis) -> u32 {
         let i = self.tenants.len() as u32;
-        let mut tenant = Tenant::new(name, start);
+        let mut tenant = Tenant::new(name, start, self.event_ids.seed());
         tenant.routing.set_strategy(self.rules.routing.strategy);
         self.tenants.push(tenant);
         self.agenda_key.push(None);

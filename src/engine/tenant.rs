@@ -5,7 +5,7 @@
 //! one timer per running SLA cycle and one per queued ticket with expansion steps left.
 
 use super::arena::Arena;
-use super::dedupe::RecentIds;
+use super::event_ids::EventIds;
 use super::journey::Journeys;
 use super::memory::{self, MemoryUse};
 use super::names::{Name, Names};
@@ -58,6 +58,9 @@ impl TimerKind {
     }
 }
 
+/// Sizes the generations of closed ticket ids as a cap of this many would (there is no cap).
+const CLOSED_GENERATION_SIZING: u64 = 20_000_000;
+
 /// What a tenant counted since the engine was built (not checkpointed: metrics only).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TenantCounts {
@@ -80,7 +83,10 @@ pub struct Tenant {
     by_id: FxHashMap<Name, TicketRef>,
     pub routing: RoutingTable,
     journeys: Journeys,
-    closed_tickets: RecentIds,
+    /// Ids of closed tickets, remembered from their close for `dedupe_window` (the count cap
+    /// does not apply to them: sequence numbers are this tenant's closes).
+    closed_tickets: EventIds,
+    closes: u64,
     #[serde(skip)]
     pub counts: TenantCounts,
     /// Rebuilt from the tickets on restore ([`Tenant::share_names`]).
@@ -101,7 +107,8 @@ struct Ctx<'a> {
 }
 
 impl Tenant {
-    pub fn new(name: &str, start: Millis) -> Tenant {
+    /// `seed` keys the fingerprints of its closed ticket ids.
+    pub fn new(name: &str, start: Millis, seed: u64) -> Tenant {
         Tenant {
             name: name.to_owned(),
             latest: Millis::MIN,
@@ -110,7 +117,8 @@ impl Tenant {
             by_id: FxHashMap::default(),
             routing: RoutingTable::new(),
             journeys: Journeys::default(),
-            closed_tickets: RecentIds::default(),
+            closed_tickets: EventIds::new(seed, CLOSED_GENERATION_SIZING),
+            closes: 0,
             counts: TenantCounts::default(),
             names: Names::default(),
             clocks_held: 0,
@@ -134,7 +142,7 @@ impl Tenant {
             tickets,
             clocks: MemoryUse::clock_bytes(self.clocks_held),
             wheel: self.wheel.memory_bytes(),
-            dedupe: self.closed_tickets.len() * memory::CLOSED_ID_BYTES,
+            dedupe: self.closed_tickets.memory_bytes(),
             routing,
             journeys: self.journeys.steps() * memory::JOURNEY_STEP_BYTES,
         }
@@ -201,7 +209,7 @@ impl Tenant {
                         _ => Err(Rejection::new(Reason::DuplicateTicket, format!("ticket {id:?} already exists"))),
                     };
                 }
-                if self.closed_tickets.contains(id, self.reference(envelope.ts), window, 0) {
+                if self.closed_tickets.contains(&self.name, id, self.reference(envelope.ts), window, 0) {
                     return Err(Rejection::new(
                         Reason::DuplicateTicket,
                         format!("ticket {id:?} was closed within the dedupe window"),
@@ -268,7 +276,8 @@ impl Tenant {
             Body::ContactStep(step) => self.journeys.record(at, &step, rules.journey.max_steps),
         }
         self.latest = self.latest.max(envelope.ts);
-        self.closed_tickets.evict(self.latest, rules.limits.dedupe_window_ms, 0);
+        let latest = self.latest;
+        self.closed_tickets.evict(|_| latest, rules.limits.dedupe_window_ms, 0);
         self.journeys.evict(self.latest, rules.journey.ttl_ms);
     }
 
@@ -504,7 +513,8 @@ impl Tenant {
         if let Some(ticket) = self.tickets.remove(slot) {
             self.clocks_held = self.clocks_held.saturating_sub(ticket.clocks.len());
             self.by_id.remove(&ticket.id);
-            self.closed_tickets.insert(&ticket.id, at, 0);
+            self.closes += 1;
+            self.closed_tickets.insert(&self.name, 0, &ticket.id, at, self.closes);
         }
         if let Some(agent) = released {
             self.offer_queue(&agent, at, rules, out);
