@@ -191,7 +191,7 @@ impl Engine {
 
     /// Tickets closed by `engine.solved_ttl` since this engine was built or restored.
     pub fn tickets_expired(&self) -> u64 {
-        self.tenants.iter().map(|t| t.counts.tickets_expired).sum()
+        self.tenants.iter().map(|t| t.tickets_expired).sum()
     }
 
     /// Event ids forgotten by `engine.dedupe_max_ids` within their `dedupe_window`, since this

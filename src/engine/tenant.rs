@@ -61,13 +61,6 @@ impl TimerKind {
 /// Sizes the generations of closed ticket ids as a cap of this many would (there is no cap).
 const CLOSED_GENERATION_SIZING: u64 = 20_000_000;
 
-/// What a tenant counted since the engine was built (not checkpointed: metrics only).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct TenantCounts {
-    /// Tickets closed by `engine.solved_ttl`.
-    pub tickets_expired: u64,
-}
-
 fn to_wheel_time(at: Millis) -> u64 {
     at.max(0) as u64
 }
@@ -87,8 +80,10 @@ pub struct Tenant {
     /// does not apply to them: sequence numbers are this tenant's closes).
     closed_tickets: EventIds,
     closes: u64,
+    /// Tickets closed by `engine.solved_ttl` since the engine was built or restored (a metric,
+    /// not checkpointed).
     #[serde(skip)]
-    pub counts: TenantCounts,
+    pub tickets_expired: u64,
     /// Rebuilt from the tickets on restore ([`Tenant::share_names`]).
     #[serde(skip)]
     names: Names,
@@ -119,7 +114,7 @@ impl Tenant {
             journeys: Journeys::default(),
             closed_tickets: EventIds::new(seed, CLOSED_GENERATION_SIZING),
             closes: 0,
-            counts: TenantCounts::default(),
+            tickets_expired: 0,
             names: Names::default(),
             clocks_held: 0,
         }
@@ -328,7 +323,7 @@ impl Tenant {
                 };
                 ticket.close_timer = None;
                 self.close(timer.ticket, at, rules, out);
-                self.counts.tickets_expired += 1;
+                self.tickets_expired += 1;
             }
         }
     }
