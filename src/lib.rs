@@ -21,6 +21,7 @@ pub mod loadgen;
 #[cfg(feature = "daemon")]
 pub mod metrics;
 mod rng;
+pub mod report;
 pub mod simulate;
 #[cfg(feature = "daemon")]
 pub mod state;

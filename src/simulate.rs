@@ -6,9 +6,10 @@
 //! the last line, every timer due at or before `--until` fires.
 
 use crate::contract::decode::{decode_envelope, DecodeLimits, Source};
-use crate::contract::{OutputEvent, Rejection};
+use crate::contract::{OutputEvent, Reason, Rejection};
 use crate::engine::rules::Rules;
 use crate::engine::{Engine, Ingested};
+use crate::report::Tally;
 use crate::time::Millis;
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct Simulator {
     arrival_clock: Option<Millis>,
     line: usize,
     pub summary: Summary,
+    /// Kept only when a report was asked for ([`Simulator::with_tally`]).
+    tally: Option<Tally>,
 }
 
 impl Simulator {
@@ -53,7 +56,23 @@ impl Simulator {
             arrival_clock: None,
             line: 0,
             summary: Summary::default(),
+            tally: None,
         }
+    }
+
+    /// A simulator that also counts the run's KPIs for the what-if report.
+    pub fn with_tally(mut self) -> Simulator {
+        self.engine.record_facts(true);
+        self.tally = Some(Tally::default());
+        self
+    }
+
+    pub fn tally(&self) -> Option<&Tally> {
+        self.tally.as_ref()
+    }
+
+    pub fn into_tally(self) -> Option<Tally> {
+        self.tally
     }
 
     pub fn engine(&self) -> &Engine {
@@ -64,12 +83,45 @@ impl Simulator {
         self.engine
     }
 
+    /// Processes one physical line given as bytes (without its line break); its outputs are
+    /// appended to `out`.
+    pub fn line_bytes(&mut self, bytes: &[u8], out: &mut Vec<OutputEvent>) -> Result<(), LineRejection> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.line(text, out),
+            Err(_) => {
+                self.line += 1;
+                let rejection = Rejection::new(Reason::MalformedJson, "the line is not valid UTF-8");
+                self.summary.rejected += 1;
+                if let Some(tally) = &mut self.tally {
+                    tally.rejected(rejection.reason);
+                }
+                Err(LineRejection { line: self.line, rejection })
+            }
+        }
+    }
+
     /// Processes one physical line; its outputs are appended to `out`.
     pub fn line(&mut self, text: &str, out: &mut Vec<OutputEvent>) -> Result<(), LineRejection> {
+        let before = out.len();
+        let result = self.apply_line(text, out);
+        if let Some(tally) = &mut self.tally {
+            match &result {
+                Ok(Some(Ingested::Applied)) => tally.applied(),
+                Ok(Some(Ingested::Duplicate)) => tally.duplicate(),
+                Ok(_) => {}
+                Err(rejected) => tally.rejected(rejected.rejection.reason),
+            }
+            record(tally, &mut self.engine, &out[before..]);
+        }
+        result.map(|_| ())
+    }
+
+    /// `Ok(None)` for a blank or comment line.
+    fn apply_line(&mut self, text: &str, out: &mut Vec<OutputEvent>) -> Result<Option<Ingested>, LineRejection> {
         self.line += 1;
         let trimmed = text.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
-            return Ok(());
+            return Ok(None);
         }
         let line = self.line;
         let reject = |rejection| LineRejection { line, rejection };
@@ -78,7 +130,9 @@ impl Simulator {
         let arrival = self.arrival_clock.map_or(decoded.envelope.arrival, |a| a.max(decoded.envelope.arrival));
         let horizon = arrival.saturating_sub(self.allowed_lateness).saturating_sub(1);
         let before = out.len();
-        match self.engine.ingest(decoded, horizon, out) {
+        let ingested = self.engine.ingest(decoded, horizon, out);
+        self.summary.outputs += (out.len() - before) as u64;
+        match ingested {
             Ingested::Applied => {
                 self.arrival_clock = Some(arrival);
                 self.summary.applied += 1;
@@ -89,8 +143,7 @@ impl Simulator {
                 return Err(reject(rejection));
             }
         }
-        self.summary.outputs += (out.len() - before) as u64;
-        Ok(())
+        Ok(Some(ingested))
     }
 
     /// After the last line: every timer due at or before `until` fires.
@@ -99,8 +152,19 @@ impl Simulator {
             let before = out.len();
             self.engine.advance(until, out);
             self.summary.outputs += (out.len() - before) as u64;
+            if let Some(tally) = &mut self.tally {
+                record(tally, &mut self.engine, &out[before..]);
+            }
         }
     }
+}
+
+/// Hands the tally the outputs of one step and the facts the engine recorded meanwhile.
+fn record(tally: &mut Tally, engine: &mut Engine, outputs: &[OutputEvent]) {
+    for event in outputs {
+        tally.output(event);
+    }
+    engine.drain_facts(|tenant, fact| tally.fact(tenant, &fact));
 }
 
 /// Why a run stopped early.
@@ -122,28 +186,21 @@ pub fn run(
     output: &mut impl Write,
     errors: &mut impl Write,
 ) -> Result<Summary, RunError> {
-    let mut sim = Simulator::new(rules);
+    run_simulator(Simulator::new(rules), input, until, strict, output, errors).map(|sim| sim.summary)
+}
+
+/// [`run`] on a given simulator (one that keeps a tally, say); returns it at the end of the run.
+pub fn run_simulator(
+    mut sim: Simulator,
+    input: impl BufRead,
+    until: Option<Millis>,
+    strict: bool,
+    output: &mut impl Write,
+    errors: &mut impl Write,
+) -> Result<Simulator, RunError> {
     let mut out = Vec::new();
-    let mut input = input;
-    let mut bytes = Vec::new();
-    loop {
-        bytes.clear();
-        if input.read_until(b'\n', &mut bytes)? == 0 {
-            break;
-        }
-        if bytes.last() == Some(&b'\n') {
-            bytes.pop();
-        }
-        let result = match std::str::from_utf8(&bytes) {
-            Ok(text) => sim.line(text, &mut out),
-            Err(_) => {
-                sim.line += 1;
-                Err(LineRejection {
-                    line: sim.line,
-                    rejection: Rejection::new(crate::contract::Reason::MalformedJson, "the line is not valid UTF-8"),
-                })
-            }
-        };
+    for_each_line(input, |bytes| {
+        let result = sim.line_bytes(bytes, &mut out);
         write_outputs(&mut out, output)?;
         if let Err(rejected) = result {
             writeln!(errors, "line {}: {}", rejected.line, rejected.rejection)?;
@@ -152,11 +209,30 @@ pub fn run(
                 return Err(RunError::Strict(rejected));
             }
         }
-    }
+        Ok(())
+    })?;
     sim.finish(until, &mut out);
     write_outputs(&mut out, output)?;
     output.flush()?;
-    Ok(sim.summary)
+    Ok(sim)
+}
+
+/// Calls `each` with every physical line of `input`, without its line break.
+pub fn for_each_line<E: From<io::Error>>(
+    mut input: impl BufRead,
+    mut each: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes)? == 0 {
+            return Ok(());
+        }
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        }
+        each(&bytes)?;
+    }
 }
 
 fn write_outputs(out: &mut Vec<OutputEvent>, output: &mut impl Write) -> io::Result<()> {

@@ -1,7 +1,8 @@
 //! Every folder under tests/scenarios/ is a worked example run through the `slad simulate`
 //! code path: `config.toml`, `input.jsonl`, `until`, and the expected `expected.jsonl`
 //! (compared as a multiset of JSON objects, as the contract's compare.py does) and
-//! `expected.rejections` (`line N: REASON` lines; absent means none).
+//! `expected.rejections` (`line N: REASON` lines; absent means none). Where a scenario has an
+//! `expected.report.json`, the what-if report of the run (REPORT.md) must equal it.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -44,8 +45,10 @@ fn run_scenario(dir: &Path) -> Result<(), String> {
     let until = slad::time::parse_rfc3339(until.trim()).map_err(|e| e.to_string())?;
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
-    slad::simulate::run(Arc::new(config.rules), &input[..], Some(until), false, &mut stdout, &mut stderr)
+    let sim = slad::simulate::Simulator::new(Arc::new(config.rules)).with_tally();
+    let sim = slad::simulate::run_simulator(sim, &input[..], Some(until), false, &mut stdout, &mut stderr)
         .map_err(|e| e.to_string())?;
+    let report = sim.into_tally().expect("a tally was asked for").report(Some(until));
     let stdout = String::from_utf8(stdout).map_err(|e| e.to_string())?;
     let stderr = String::from_utf8(stderr).map_err(|e| e.to_string())?;
 
@@ -89,6 +92,17 @@ fn run_scenario(dir: &Path) -> Result<(), String> {
     let got_rej = rejection_lines(&stderr);
     if want_rej != got_rej {
         problems.push(format!("rejections differ: expected {want_rej:?}, got {got_rej:?} (stderr: {stderr})"));
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join("expected.report.json")) {
+        let want: Value = serde_json::from_str(&text).map_err(|e| format!("expected.report.json: {e}"))?;
+        let got = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+        if canonical(&want) != canonical(&got) {
+            problems.push(format!(
+                "reports differ\n  expected: {}\n  got:      {}",
+                canonical(&want),
+                canonical(&got)
+            ));
+        }
     }
     if problems.is_empty() {
         Ok(())

@@ -12,6 +12,7 @@
 mod arena;
 pub mod calendar;
 pub mod event_ids;
+pub mod facts;
 mod journey;
 pub mod memory;
 mod names;
@@ -60,6 +61,8 @@ pub struct Engine {
     event_ids: EventIds,
     /// Event ids forgotten by the count cap while still within the window (a metric).
     ids_forgotten_early: u64,
+    /// Whether tenants record [`facts`] for the what-if report.
+    recording_facts: bool,
 }
 
 /// The sequence number of the oldest applied input whose `event_id` is still remembered once
@@ -85,6 +88,7 @@ impl Engine {
             applied: 0,
             event_ids: EventIds::new(fingerprint_seed(), rules.limits.dedupe_max_ids),
             ids_forgotten_early: 0,
+            recording_facts: false,
             rules,
         }
     }
@@ -200,10 +204,29 @@ impl Engine {
         self.ids_forgotten_early
     }
 
+    /// From now on every tenant records [`facts`] (or stops, and drops those not yet taken).
+    pub fn record_facts(&mut self, recording: bool) {
+        self.recording_facts = recording;
+        for tenant in &mut self.tenants {
+            tenant.facts.set_recording(recording);
+        }
+    }
+
+    /// Hands over the facts recorded since the last call, each with its tenant's index (tenants
+    /// are numbered in the order they first appeared), in order within each tenant.
+    pub fn drain_facts(&mut self, mut each: impl FnMut(u32, facts::Fact)) {
+        for (i, tenant) in self.tenants.iter_mut().enumerate() {
+            for fact in tenant.facts.drain() {
+                each(i as u32, fact);
+            }
+        }
+    }
+
     fn add_tenant(&mut self, name: &str, start: Millis) -> u32 {
         let i = self.tenants.len() as u32;
         let mut tenant = Tenant::new(name, start, self.event_ids.seed());
         tenant.routing.set_strategy(self.rules.routing.strategy);
+        tenant.facts.set_recording(self.recording_facts);
         self.tenants.push(tenant);
         self.agenda_key.push(None);
         self.by_name.insert(name.to_owned(), i);

@@ -38,7 +38,7 @@ pub(crate) struct State {
 
 impl Engine {
     pub(crate) fn state(&self) -> StateRef<'_> {
-        let Engine { rules: _, tenants, by_name, agenda, agenda_key, applied, event_ids, ids_forgotten_early: _ } =
+        let Engine { rules: _, tenants, by_name, agenda, agenda_key, applied, event_ids, ids_forgotten_early: _, recording_facts: _ } =
             self;
         StateRef { tenants, by_name, agenda, agenda_key, applied, event_ids }
     }
@@ -76,6 +76,7 @@ impl Engine {
             applied,
             event_ids,
             ids_forgotten_early: 0,
+            recording_facts: false,
         };
         engine.set_rules(rules);
         Ok(engine)

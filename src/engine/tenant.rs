@@ -6,6 +6,7 @@
 
 use super::arena::Arena;
 use super::event_ids::EventIds;
+use super::facts::{FactKind, Facts};
 use super::journey::Journeys;
 use super::memory::{self, MemoryUse};
 use super::names::{Name, Names};
@@ -89,6 +90,8 @@ pub struct Tenant {
     names: Names,
     /// Clocks held by the tickets (for the memory estimate).
     clocks_held: usize,
+    #[serde(skip)]
+    pub facts: Facts,
 }
 
 /// Borrowed pieces a handler needs besides the ticket itself.
@@ -99,6 +102,15 @@ struct Ctx<'a> {
     names: &'a mut Names,
     clocks_held: &'a mut usize,
     emit: Emitter<'a>,
+    /// The ticket being handled, and the facts recorded about it.
+    slot: TicketRef,
+    facts: &'a mut Facts,
+}
+
+impl Ctx<'_> {
+    fn fact(&mut self, kind: impl FnOnce() -> FactKind) {
+        self.facts.record(self.slot, kind);
+    }
 }
 
 impl Tenant {
@@ -117,6 +129,7 @@ impl Tenant {
             tickets_expired: 0,
             names: Names::default(),
             clocks_held: 0,
+            facts: Facts::default(),
         }
     }
 
@@ -292,6 +305,8 @@ impl Tenant {
             names: &mut self.names,
             clocks_held: &mut self.clocks_held,
             emit: Emitter { tenant: &self.name, events: out },
+            slot,
+            facts: &mut self.facts,
         };
         let result = f(ticket, &mut ctx);
         Some(result)
@@ -506,6 +521,7 @@ impl Tenant {
             })
             .flatten();
         if let Some(ticket) = self.tickets.remove(slot) {
+            self.facts.record(slot, || FactKind::TicketForgotten);
             self.clocks_held = self.clocks_held.saturating_sub(ticket.clocks.len());
             self.by_id.remove(&ticket.id);
             self.closes += 1;
@@ -767,6 +783,7 @@ fn start_cycle(t: &mut Ticket, slot: TicketRef, metric: Metric, at: Millis, ctx:
     }
     t.cycles_opened[metric.index()] += 1;
     let paused = policy.metric(metric).pause_on.contains(t.status);
+    ctx.fact(|| FactKind::CycleStarted { metric, policy: policy.clone() });
     let clock = Clock::start(metric, t.cycles_opened[metric.index()], policy, target, at, paused);
     if t.clock(metric).is_none() {
         *ctx.clocks_held += 1;
@@ -819,6 +836,7 @@ fn emit_milestone(t: &mut Ticket, metric: Metric, milestone: Milestone, at: Mill
         }
         Milestone::Breach => {
             ctx.emit.breached(t, metric, cycle, target, at);
+            ctx.fact(|| FactKind::CycleBreached { metric });
             if let Some(clock) = t.clock_mut(metric) {
                 clock.mark_breached(at);
             }
@@ -928,6 +946,7 @@ fn end_cycle(t: &mut Ticket, metric: Metric, at: Millis, ctx: &mut Ctx<'_>) {
     if let Some(clock) = t.clock_mut(metric) {
         if clock.is_active() {
             clock.finish(at);
+            ctx.fact(|| FactKind::CycleEnded { metric });
         }
         if let Some(h) = clock.timer.take() {
             ctx.wheel.cancel(h);
@@ -950,6 +969,7 @@ fn fulfil(t: &mut Ticket, metric: Metric, at: Millis, ctx: &mut Ctx<'_>) {
     }
     let (cycle, nth, target, breached) = (clock.cycle, clock.fulfilled_count, clock.target_ms, clock.is_breached());
     ctx.emit.fulfilled(t, metric, cycle, nth, target, elapsed, breached, at);
+    ctx.fact(|| FactKind::CycleFulfilled { metric, elapsed_ms: elapsed });
 }
 
 fn agent_replied(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &mut Ctx<'_>) {
@@ -1004,6 +1024,7 @@ fn reopen(t: &mut Ticket, slot: TicketRef, at: Millis, tenant: &str, ctx: &mut C
     if let Some(clock) = t.clock_mut(Metric::Resolution) {
         if clock.fulfilled_count > 0 {
             clock.resume(at);
+            ctx.fact(|| FactKind::CycleResumed { metric: Metric::Resolution });
         }
     }
     rechoose_policy(t, slot, t.priority, at, tenant, ctx);
@@ -1094,6 +1115,7 @@ fn open_round(t: &mut Ticket, slot: TicketRef, at: Millis, ctx: &mut Ctx<'_>) {
     leave_queue(t, slot, ctx);
     t.route.round += 1;
     t.route.round_start = at;
+    ctx.fact(|| FactKind::RoundOpened);
     t.route.rules = Some(ctx.rules.clone());
     t.route.steps_applied = 0;
     if try_place(t, slot, at, ctx) {
