@@ -5,8 +5,9 @@
 # - build: a C toolchain, make and perl (librdkafka and OpenSSL are built from source by
 #   the rdkafka crate; no cmake, no system OpenSSL or zlib needed).
 # - tests: promtool (package prometheus) to check /metrics, systemd-analyze (package systemd)
-#   to verify systemd/slad.service. Both are optional: the tests that use them print a line
-#   saying they were skipped when they are absent.
+#   to verify systemd/slad.service, headless Chromium (package chromium) to render the what-if
+#   page. All optional: the tests that use them print a line saying they were skipped when
+#   they are absent.
 set -euo pipefail
 
 need=()
@@ -17,6 +18,7 @@ command -v perl >/dev/null 2>&1 || need+=(perl)
 perl -MFindBin -MIPC::Cmd -e1 >/dev/null 2>&1 || need+=(perl)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ "${#need[@]}" -eq 0 ]; then
   echo "install-deps: nothing to install"
@@ -34,7 +36,7 @@ $sudo apt-get update -qq
 # The build tools are required; the test tools are best effort.
 for pkg in $(printf '%s\n' "${need[@]}" | sort -u); do
   case "$pkg" in
-    prometheus|systemd)
+    prometheus|systemd|chromium)
       $sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null \
         || echo "install-deps: $pkg not installed; the checks that use it will be skipped" ;;
     *)

@@ -20,8 +20,8 @@ pub mod kafka;
 pub mod loadgen;
 #[cfg(feature = "daemon")]
 pub mod metrics;
-mod rng;
 pub mod report;
+mod rng;
 pub mod simulate;
 #[cfg(feature = "daemon")]
 pub mod state;

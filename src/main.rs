@@ -134,8 +134,10 @@ fn open_input(input: Option<&Path>) -> Result<(Box<dyn BufRead>, ProgressBar), E
             })?;
             let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             let bar = ProgressBar::with_draw_target(Some(size), draw).with_style(
-                ProgressStyle::with_template("{bar:40} {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} eta {eta}")
-                    .expect("a valid template"),
+                ProgressStyle::with_template(
+                    "{bar:40} {decimal_bytes}/{decimal_total_bytes} {decimal_bytes_per_sec} eta {eta}",
+                )
+                .expect("a valid template"),
             );
             Ok((Box::new(std::io::BufReader::with_capacity(1 << 20, bar.wrap_read(file))), bar))
         }

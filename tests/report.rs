@@ -90,7 +90,8 @@ fn report_figures_agree_with_the_outputs_of_the_run() {
         assert_eq!(report.outputs, by_type, "{context}: outputs by type");
 
         let escalations = count_by(&outputs, |o| {
-            (o["type"] == "escalation.raised").then(|| (o["kind"].as_str().unwrap().to_owned(), o["level"].as_u64().unwrap()))
+            (o["type"] == "escalation.raised")
+                .then(|| (o["kind"].as_str().unwrap().to_owned(), o["level"].as_u64().unwrap()))
         });
         let reported: BTreeMap<(String, u64), u64> =
             report.escalations.iter().map(|e| ((e.kind.clone(), e.level as u64), e.count)).collect();
@@ -100,7 +101,8 @@ fn report_figures_agree_with_the_outputs_of_the_run() {
         let channels = count_by(&outputs, |o| {
             (o["type"] == "notification.requested").then(|| o["channel"].as_str().unwrap().to_owned())
         });
-        let reported: BTreeMap<String, u64> = report.notifications.iter().map(|n| (n.channel.clone(), n.count)).collect();
+        let reported: BTreeMap<String, u64> =
+            report.notifications.iter().map(|n| (n.channel.clone(), n.count)).collect();
         assert_eq!(reported, channels, "{context}: notifications by channel");
 
         let routing = &report.routing;
@@ -123,7 +125,10 @@ fn report_figures_agree_with_the_outputs_of_the_run() {
         assert!(!report.sla.is_empty());
         let metric_order = ["first_response", "next_response", "periodic_update", "resolution"];
         let order = |metric: &str| metric_order.iter().position(|m| *m == metric).unwrap();
-        assert!(report.sla.windows(2).all(|w| (order(&w[0].metric), &w[0].policy) < (order(&w[1].metric), &w[1].policy)));
+        assert!(report
+            .sla
+            .windows(2)
+            .all(|w| (order(&w[0].metric), &w[0].policy) < (order(&w[1].metric), &w[1].policy)));
         for row in &report.sla {
             assert!(row.breached <= row.started && row.fulfilled + row.active <= row.started, "{context}: {row:?}");
             assert!(row.fulfilled_in_time <= row.fulfilled, "{context}: {row:?}");
@@ -151,11 +156,11 @@ fn report_figures_agree_with_the_outputs_of_the_run() {
 #[test]
 fn whatif_of_a_configuration_against_itself_finds_no_difference() {
     let (input, _) = stream(7, 3_000);
-    let until = Some(START_MS + 86_400_000);
-    let comparison = compare(("a", default_rules()), ("b", default_rules()), input.as_bytes(), until).unwrap();
+    let until = START_MS + 86_400_000;
+    let comparison = compare(("a", default_rules()), ("b", default_rules()), input.as_bytes(), Some(until)).unwrap();
     assert_eq!(comparison.a.report, comparison.b.report);
     assert!(comparison.only_in_a.is_empty() && comparison.only_in_b.is_empty() && comparison.changed.is_empty());
-    let (alone, _) = run(default_rules(), &input, until.unwrap());
+    let (alone, _) = run(default_rules(), &input, until);
     assert_eq!(comparison.a.report, alone, "the side-by-side run equals a run of its own");
 }
 
@@ -197,4 +202,73 @@ fn shorten_hour_targets(config: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The what-if page of the demo configuration against a stricter variant, rendered by a real
+/// browser (headless Chromium, installed by the test command): the titles are in the page it
+/// parsed and the charts are drawn in both runs' colours. Without Chromium the test says so
+/// and checks the page's text only.
+#[test]
+fn whatif_page_renders_in_a_browser_with_its_titles_and_charts() {
+    let (input, _) = stream(9, 4_000);
+    let until = Some(START_MS + 2 * 86_400_000);
+    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/slad.toml")).unwrap();
+    let stricter = Arc::new(slad::config::parse(&shorten_hour_targets(&text)).unwrap().rules);
+    let c = compare(("current", default_rules()), ("stricter", stricter), input.as_bytes(), until).unwrap();
+    let runs = [
+        slad::report::html::Run { label: "current", report: &c.a.report, hourly: &c.a.hourly },
+        slad::report::html::Run { label: "stricter", report: &c.b.report, hourly: &c.b.hourly },
+    ];
+    let page = slad::report::html::render("slad what-if: stricter against current", &runs, &c.differences());
+    let titles =
+        ["Breaches per hour", "Escalations per hour", "Mean routing wait per hour", "KPIs", "Outputs that differ"];
+    for title in titles {
+        assert!(page.contains(&format!("<h2>{title}</h2>")), "{title} is on the page");
+    }
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("<script"), "self-contained");
+
+    let dir = std::env::temp_dir().join(format!("slad-whatif-page-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let html = dir.join("whatif.html");
+    std::fs::write(&html, &page).unwrap();
+    let Some(chromium) = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        println!("skipped: no chromium on this machine (scripts/install-deps.sh installs it)");
+        return;
+    };
+    let browser = |extra: &[&str]| {
+        let profile = dir.join("profile");
+        let output = std::process::Command::new(chromium)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+            .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(format!("file://{}", html.display()))
+            .output()
+            .expect("chromium runs");
+        assert!(output.status.success(), "chromium: {}", String::from_utf8_lossy(&output.stderr));
+        output.stdout
+    };
+    let dom = String::from_utf8(browser(&["--dump-dom"])).unwrap();
+    for title in titles {
+        assert!(dom.contains(title), "the browser's DOM has {title}");
+    }
+    assert_eq!(dom.matches("<svg").count(), 3, "three charts");
+    let png = dir.join("whatif.png");
+    browser(&["--window-size=1000,1500", "--hide-scrollbars", &format!("--screenshot={}", png.display())]);
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    let channels = frame.color_type.samples();
+    let near = |px: &[u8], rgb: [u8; 3]| px.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) < 24);
+    let count = |rgb: [u8; 3]| pixels[..frame.buffer_size()].chunks(channels).filter(|px| near(px, rgb)).count();
+    let (current, strict) = (count([0x1f, 0x6f, 0xb4]), count([0xe0, 0x70, 0x1b]));
+    assert!(current > 500 && strict > 500, "both runs are drawn: {current} and {strict} pixels of their colours");
+    if let Ok(keep) = std::env::var("SLAD_KEEP_SCREENSHOT") {
+        std::fs::copy(&png, keep).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -97,11 +97,7 @@ fn run_scenario(dir: &Path) -> Result<(), String> {
         let want: Value = serde_json::from_str(&text).map_err(|e| format!("expected.report.json: {e}"))?;
         let got = serde_json::to_value(&report).map_err(|e| e.to_string())?;
         if canonical(&want) != canonical(&got) {
-            problems.push(format!(
-                "reports differ\n  expected: {}\n  got:      {}",
-                canonical(&want),
-                canonical(&got)
-            ));
+            problems.push(format!("reports differ\n  expected: {}\n  got:      {}", canonical(&want), canonical(&got)));
         }
     }
     if problems.is_empty() {

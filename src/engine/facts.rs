@@ -23,15 +23,27 @@ pub struct Fact {
 #[derive(Debug, Clone)]
 pub enum FactKind {
     /// A new cycle of `metric`, under the policy in force now.
-    CycleStarted { metric: Metric, policy: Arc<Policy> },
+    CycleStarted {
+        metric: Metric,
+        policy: Arc<Policy>,
+    },
     /// The running cycle of `metric` emitted `sla.breached`.
-    CycleBreached { metric: Metric },
+    CycleBreached {
+        metric: Metric,
+    },
     /// The cycle of `metric` was fulfilled after `elapsed_ms` of SLA time.
-    CycleFulfilled { metric: Metric, elapsed_ms: i64 },
+    CycleFulfilled {
+        metric: Metric,
+        elapsed_ms: i64,
+    },
     /// A fulfilled cycle of `metric` runs again (a reopen).
-    CycleResumed { metric: Metric },
+    CycleResumed {
+        metric: Metric,
+    },
     /// The active cycle of `metric` ended without being fulfilled.
-    CycleEnded { metric: Metric },
+    CycleEnded {
+        metric: Metric,
+    },
     RoundOpened,
     /// The ticket was closed and left memory; its cycles end with it.
     TicketForgotten,

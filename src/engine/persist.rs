@@ -38,8 +38,17 @@ pub(crate) struct State {
 
 impl Engine {
     pub(crate) fn state(&self) -> StateRef<'_> {
-        let Engine { rules: _, tenants, by_name, agenda, agenda_key, applied, event_ids, ids_forgotten_early: _, recording_facts: _ } =
-            self;
+        let Engine {
+            rules: _,
+            tenants,
+            by_name,
+            agenda,
+            agenda_key,
+            applied,
+            event_ids,
+            ids_forgotten_early: _,
+            recording_facts: _,
+        } = self;
         StateRef { tenants, by_name, agenda, agenda_key, applied, event_ids }
     }
 

@@ -35,7 +35,7 @@ pub struct Comparison {
     pub b: Side,
     pub only_in_a: ByType,
     pub only_in_b: ByType,
-    /// Outputs with the same id under both whose fields differ (a target, a recipient, a ts).
+    /// Outputs with the same id under both whose fields differ (a `ts`, a target, a recipient).
     pub changed: ByType,
 }
 
@@ -156,7 +156,7 @@ impl Comparison {
         [
             (format!("outputs only under {}", self.a.label), &self.only_in_a),
             (format!("outputs only under {}", self.b.label), &self.only_in_b),
-            ("outputs under both with different fields".to_owned(), &self.changed),
+            ("outputs under both, at another time or with other fields".to_owned(), &self.changed),
         ]
     }
 }

@@ -33,7 +33,9 @@ pub struct SlaRow {
 enum CycleState {
     /// Running or paused.
     Active,
-    Fulfilled { elapsed_ms: i64 },
+    Fulfilled {
+        elapsed_ms: i64,
+    },
     /// Ended without being fulfilled (not tracked any more, solved, or the ticket closed).
     Ended,
 }
@@ -76,7 +78,8 @@ impl CycleBook {
                 let row = self.row(*metric, &policy.name);
                 self.rows[row as usize].started += 1;
                 let cycles = self.latest.entry(key).or_default();
-                let replaced = cycles[metric.index()].replace(Cycle { row, breached: false, state: CycleState::Active });
+                let replaced =
+                    cycles[metric.index()].replace(Cycle { row, breached: false, state: CycleState::Active });
                 if let Some(old) = replaced {
                     settle(&mut self.rows, ended_if_active(old));
                 }

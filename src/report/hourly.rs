@@ -4,7 +4,7 @@
 use crate::contract::{OutputEvent, Payload};
 use std::collections::BTreeMap;
 
-const HOUR_MS: i64 = 3_600_000;
+pub const HOUR_MS: i64 = 3_600_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HourCounts {

@@ -2,7 +2,7 @@
 //! of one or two runs, the outputs that differ, and per-hour charts drawn as inline SVG.
 
 use super::compare::ByType;
-use super::hourly::{HourCounts, Hourly};
+use super::hourly::{HourCounts, Hourly, HOUR_MS};
 use super::table::{kpi_table, Figure};
 use super::Report;
 use crate::time::format_rfc3339;
@@ -79,7 +79,12 @@ fn table(page: &mut String, runs: &[Run<'_>]) {
     }
     page.push_str("</tr>\n");
     for section in kpi_table(&reports) {
-        let _ = writeln!(page, "<tr class=\"section\"><th colspan=\"{}\">{}</th></tr>", runs.len() + 2, escape(&section.title));
+        let _ = writeln!(
+            page,
+            "<tr class=\"section\"><th colspan=\"{}\">{}</th></tr>",
+            runs.len() + 2,
+            escape(&section.title)
+        );
         for row in section.rows {
             let _ = write!(page, "<tr><td>{}</td>", escape(&row.label));
             for figure in &row.figures {
@@ -94,7 +99,8 @@ fn table(page: &mut String, runs: &[Run<'_>]) {
     page.push_str("</table>\n");
 }
 
-/// A line chart of `value` per hour, one line per run, over the hours any run has.
+/// A line chart of `value` per hour, one line per run, over every hour from the first to the
+/// last that any run has; an hour without a value (no wait measured) breaks the line.
 fn chart(
     page: &mut String,
     runs: &[Run<'_>],
@@ -102,24 +108,22 @@ fn chart(
     value: impl Fn(&HourCounts) -> Option<f64>,
     label: &dyn Fn(f64) -> String,
 ) {
-    let hours: Vec<i64> = runs.iter().flat_map(|r| r.hourly.hours.keys().copied()).collect::<BTreeSet<_>>().into_iter().collect();
+    let known: BTreeSet<i64> = runs.iter().flat_map(|r| r.hourly.hours.keys().copied()).collect();
     let (width, height, left, bottom, top) = (900.0, 220.0, 70.0, 30.0, 10.0);
     let _ = write!(
         page,
         "<svg class=\"chart\" id=\"chart-{name}\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\">"
     );
-    if hours.is_empty() {
-        let _ = write!(page, "<text x=\"{left}\" y=\"{}\" fill=\"#777\">no data</text></svg>\n", height / 2.0);
+    let (Some(&first), Some(&last)) = (known.first(), known.last()) else {
+        let _ = writeln!(page, "<text x=\"{left}\" y=\"{}\" fill=\"#777\">no data</text></svg>", height / 2.0);
         return;
-    }
-    let max = runs
-        .iter()
-        .flat_map(|r| r.hourly.hours.values().filter_map(&value))
-        .fold(0.0_f64, f64::max)
-        .max(1.0);
-    let plot_w = width - left - 10.0;
+    };
+    let hours: Vec<i64> = (first..=last).step_by(HOUR_MS as usize).collect();
+    let max = nice_ceiling(runs.iter().flat_map(|r| r.hourly.hours.values().filter_map(&value)).fold(0.0, f64::max));
+    let plot_w = width - left - 40.0;
     let plot_h = height - top - bottom;
-    let x = |i: usize| left + if hours.len() == 1 { plot_w / 2.0 } else { plot_w * i as f64 / (hours.len() - 1) as f64 };
+    let x =
+        |i: usize| left + if hours.len() == 1 { plot_w / 2.0 } else { plot_w * i as f64 / (hours.len() - 1) as f64 };
     let y = |v: f64| top + plot_h * (1.0 - v / max);
     for step in 0..=4 {
         let v = max * step as f64 / 4.0;
@@ -135,37 +139,48 @@ fn chart(
     }
     let ticks = hours.len().div_ceil(8).max(1);
     for (i, hour) in hours.iter().enumerate().step_by(ticks) {
-        let text = &format_rfc3339(*hour)[5..16];
+        let text = format_rfc3339(*hour)[5..16].replace('T', " ");
         let _ = write!(
             page,
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#555\">{text}</text>",
             x(i),
-            height - 10.0,
-            text.replace('T', " ")
+            height - 10.0
         );
     }
     for (run, colour) in runs.iter().zip(COLOURS) {
-        let points: Vec<(f64, f64)> = hours
+        let points: Vec<Option<(f64, f64)>> = hours
             .iter()
             .enumerate()
-            .filter_map(|(i, hour)| {
-                let v = run.hourly.hours.get(hour).map_or(Some(0.0), &value)?;
+            .map(|(i, hour)| {
+                let v = run.hourly.hours.get(hour).map_or_else(|| value(&HourCounts::default()), &value)?;
                 Some((x(i), y(v)))
             })
             .collect();
-        let path: Vec<String> = points.iter().map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
-        let _ = write!(
-            page,
-            "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\" points=\"{}\"/>",
-            path.join(" ")
-        );
+        for segment in points.split(Option::is_none) {
+            let path: Vec<String> = segment.iter().flatten().map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
+            if !path.is_empty() {
+                let _ = write!(
+                    page,
+                    "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\" points=\"{}\"/>",
+                    path.join(" ")
+                );
+            }
+        }
         if points.len() <= 60 {
-            for (px, py) in points {
+            for (px, py) in points.into_iter().flatten() {
                 let _ = write!(page, "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"3.5\" fill=\"{colour}\"/>");
             }
         }
     }
     page.push_str("</svg>\n");
+}
+
+/// The smallest of 1, 2, 4, 5 or 8 times a power of ten at or above `v` (at least 4), so that
+/// quarter gridlines fall on round numbers.
+fn nice_ceiling(v: f64) -> f64 {
+    let v = v.max(4.0);
+    let magnitude = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 4.0, 5.0, 8.0, 10.0].into_iter().map(|m| m * magnitude).find(|&c| c >= v).unwrap_or(10.0 * magnitude)
 }
 
 fn escape(text: &str) -> String {

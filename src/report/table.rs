@@ -37,8 +37,19 @@ impl Figure {
         let (Some(new), Some(old)) = (self.value(), base.value()) else {
             return "-".to_owned();
         };
-        let sign = |d: f64| if d > 0.0 { "+" } else if d < 0.0 { "-" } else { "" };
+        let sign = |d: f64| {
+            if d > 0.0 {
+                "+"
+            } else if d < 0.0 {
+                "-"
+            } else {
+                ""
+            }
+        };
         let d = new - old;
+        if d == 0.0 {
+            return "0".to_owned();
+        }
         match self {
             Figure::Count(_) => format!("{}{}", sign(d), d.abs() as u64),
             Figure::Millis(_) => format!("{}{}", sign(d), duration_text(d.abs() as i64)),
