@@ -61,29 +61,18 @@ impl Matcher {
         (xxh3_128(event.id.as_bytes()), Seen { kind: event.payload.type_name(), content: xxh3_64(&self.json) })
     }
 
-    fn output_a(&mut self, event: &OutputEvent) {
+    /// An output of run A (`of_a`) or B: matched with the same id from the other run, or kept
+    /// until it comes.
+    fn output(&mut self, event: &OutputEvent, of_a: bool) {
         let (id, seen) = self.seen(event);
-        match self.pending_b.remove(&id) {
-            Some(other) => self.matched(seen, other),
+        let (own, other) =
+            if of_a { (&mut self.pending_a, &mut self.pending_b) } else { (&mut self.pending_b, &mut self.pending_a) };
+        match other.remove(&id) {
+            Some(earlier) if earlier.content != seen.content => *self.changed.entry(seen.kind).or_default() += 1,
+            Some(_) => {}
             None => {
-                self.pending_a.insert(id, seen);
+                own.insert(id, seen);
             }
-        }
-    }
-
-    fn output_b(&mut self, event: &OutputEvent) {
-        let (id, seen) = self.seen(event);
-        match self.pending_a.remove(&id) {
-            Some(other) => self.matched(other, seen),
-            None => {
-                self.pending_b.insert(id, seen);
-            }
-        }
-    }
-
-    fn matched(&mut self, a: Seen, b: Seen) {
-        if a.content != b.content {
-            *self.changed.entry(b.kind).or_default() += 1;
         }
     }
 }
@@ -108,8 +97,8 @@ pub fn compare(
     let mut matcher = Matcher::default();
     let (mut out_a, mut out_b) = (Vec::new(), Vec::new());
     let flush = |matcher: &mut Matcher, out_a: &mut Vec<OutputEvent>, out_b: &mut Vec<OutputEvent>| {
-        out_a.drain(..).for_each(|e| matcher.output_a(&e));
-        out_b.drain(..).for_each(|e| matcher.output_b(&e));
+        out_a.drain(..).for_each(|e| matcher.output(&e, true));
+        out_b.drain(..).for_each(|e| matcher.output(&e, false));
     };
     for_each_line(input, |bytes| -> io::Result<()> {
         // A rejected line is the same under both; the report counts it by reason.
