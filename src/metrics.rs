@@ -176,12 +176,14 @@ fn describe() {
     describe_counter!(OUTPUTS_REEMITTED, Unit::Count, "Outputs produced again for inputs read before a restart.");
     describe_gauge!(READY, Unit::Count, "1 while /readyz answers 200, else 0.");
     describe_gauge!(BUILD_INFO, Unit::Count, "Always 1; the version label names the build.");
-    register_failure_counters();
+    register_rare_series();
 }
 
-/// Registers, at 0, the counters of rare failures: a series that first appears at 1 shows no
-/// `increase()` in Prometheus, so an alert on the first failure would never fire.
-fn register_failure_counters() {
+/// Registers, at 0, the series of rare events: a series that first appears at 1 shows no
+/// `increase()` or `rate()` in Prometheus, so an alert on the first failure would never fire
+/// and a dashboard would miss the first checkpoint.
+fn register_rare_series() {
+    let _ = metrics::histogram!(CHECKPOINT_WRITE);
     for result in ["ok", "error"] {
         metrics::counter!(CONFIG_RELOADS, "result" => result).absolute(0);
     }
