@@ -180,10 +180,13 @@ fn describe() {
 }
 
 /// Registers, at 0, the series of rare events: a series that first appears at 1 shows no
-/// `increase()` or `rate()` in Prometheus, so an alert on the first failure would never fire
-/// and a dashboard would miss the first checkpoint.
+/// `increase()` or `rate()` in Prometheus, so an alert on the first failure (or the first slow
+/// restore) would never fire and a dashboard would miss the first checkpoint.
 fn register_rare_series() {
     let _ = metrics::histogram!(CHECKPOINT_WRITE);
+    for source in ["local", "topic", "none"] {
+        let _ = metrics::histogram!(RESTORE_DURATION, "source" => source);
+    }
     for result in ["ok", "error"] {
         metrics::counter!(CONFIG_RELOADS, "result" => result).absolute(0);
     }
