@@ -6,8 +6,11 @@
 #   the rdkafka crate; no cmake, no system OpenSSL or zlib needed).
 # - tests: promtool (package prometheus) to check /metrics, systemd-analyze (package systemd)
 #   to verify systemd/slad.service, headless Chromium (package chromium) to render the what-if
-#   page. All optional: the tests that use them print a line saying they were skipped when
-#   they are absent.
+#   page. All optional for the cargo tests: those that use them print a line saying they were
+#   skipped when they are absent. scripts/test-monitoring.sh needs the prometheus server and
+#   promtool, python3 and curl.
+# - packaging: dpkg-dev (dpkg-shlibdeps, for cargo-deb's automatic Depends) and binutils
+#   (strip); cargo-deb itself comes from crates.io (scripts/package-deb.sh).
 set -euo pipefail
 
 need=()
@@ -19,6 +22,11 @@ perl -MFindBin -MIPC::Cmd -e1 >/dev/null 2>&1 || need+=(perl)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v dpkg-shlibdeps >/dev/null 2>&1 || need+=(dpkg-dev)
+command -v strip >/dev/null 2>&1 || need+=(binutils)
 
 if [ "${#need[@]}" -eq 0 ]; then
   echo "install-deps: nothing to install"

@@ -79,6 +79,7 @@ fn respond(
     match path {
         "/metrics" => {
             crate::metrics::set_build_info();
+            crate::metrics::set_ready(ready());
             let body = metrics.map(PrometheusHandle::render).unwrap_or_default();
             text(200, body, "text/plain; version=0.0.4; charset=utf-8")
         }

@@ -73,6 +73,8 @@ pub const OUTPUTS_SUPPRESSED: &str = "slad_outputs_suppressed_total";
 /// Outputs produced while replaying inputs the previous owner had read but not committed: an
 /// upper bound of the duplicates a restart or a rebalance caused.
 pub const OUTPUTS_REEMITTED: &str = "slad_outputs_reemitted_total";
+/// 1 while `/readyz` answers 200, else 0 (set at each scrape).
+pub const READY: &str = "slad_ready";
 /// Always 1, with the `version` label.
 pub const BUILD_INFO: &str = "slad_build_info";
 
@@ -172,7 +174,28 @@ fn describe() {
     describe_counter!(CHECKPOINTS_REJECTED, Unit::Count, "Checkpoints found unusable, by source.");
     describe_counter!(OUTPUTS_SUPPRESSED, Unit::Count, "Outputs of replayed inputs not produced again.");
     describe_counter!(OUTPUTS_REEMITTED, Unit::Count, "Outputs produced again for inputs read before a restart.");
+    describe_gauge!(READY, Unit::Count, "1 while /readyz answers 200, else 0.");
     describe_gauge!(BUILD_INFO, Unit::Count, "Always 1; the version label names the build.");
+    register_rare_series();
+}
+
+/// Registers, at 0, the series of rare events: a series that first appears at 1 shows no
+/// `increase()` or `rate()` in Prometheus, so an alert on the first failure (or the first slow
+/// restore) would never fire and a dashboard would miss the first checkpoint.
+fn register_rare_series() {
+    let _ = metrics::histogram!(CHECKPOINT_WRITE);
+    for source in ["local", "topic", "none"] {
+        let _ = metrics::histogram!(RESTORE_DURATION, "source" => source);
+    }
+    for result in ["ok", "error"] {
+        metrics::counter!(CONFIG_RELOADS, "result" => result).absolute(0);
+    }
+    for result in ["ok", "local_failed", "topic_failed"] {
+        metrics::counter!(CHECKPOINTS, "result" => result).absolute(0);
+    }
+    for source in ["local", "topic"] {
+        metrics::counter!(CHECKPOINTS_REJECTED, "source" => source).absolute(0);
+    }
 }
 
 /// Housekeeping of the recorder (histogram buckets, idle series); call every few seconds.
@@ -185,6 +208,11 @@ pub fn upkeep() {
 /// The installed recorder's handle, if any.
 pub fn handle() -> Option<PrometheusHandle> {
     HANDLE.get().cloned()
+}
+
+/// Sets `slad_ready` from the readiness probe (at each scrape, so the gauge never goes idle).
+pub fn set_ready(ready: bool) {
+    metrics::gauge!(READY).set(if ready { 1.0 } else { 0.0 });
 }
 
 /// Sets `slad_build_info{version}` to 1 (again: gauges not set for a minute are dropped).
