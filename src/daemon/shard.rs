@@ -11,7 +11,7 @@
 // `emitted_at`) and the monotonic clock (sleeps, deadlines); the engine reads neither.
 #![allow(clippy::disallowed_methods)]
 
-use super::checkpoints::Checkpoints;
+use super::checkpoints::{Checkpoints, TIMER_BURST};
 use super::clock::ArrivalClock;
 use super::Status;
 use crate::checkpoint::{self, Meta};
@@ -369,6 +369,11 @@ impl Shard {
         let lateness = self.lateness();
         for part in &self.parts {
             if part.revoking || part.restore == Restore::Loading || !self.is_caught_up_cached(part) {
+                continue;
+            }
+            // Held timers wait for their checkpoint (its report wakes the loop) or the hold's end.
+            if let Some(until) = part.checkpoints.as_ref().and_then(|c| c.holds_timers(now)) {
+                wake = wake.min(until);
                 continue;
             }
             if let (Some(deadline), Some(clock)) = (part.engine.next_deadline(), part.clock.now()) {
@@ -828,6 +833,7 @@ impl Shard {
     fn fire_timers(&mut self) {
         let lateness = self.lateness();
         let now = wall_ms();
+        let held_at = Instant::now();
         for pi in 0..self.parts.len() {
             if !self.pending.is_empty() {
                 return;
@@ -837,13 +843,31 @@ impl Shard {
             {
                 continue;
             }
+            if part.checkpoints.as_ref().is_some_and(|c| c.holds_timers(held_at).is_some()) {
+                continue;
+            }
             part.clock.advance_to(now);
             let Some(horizon) = part.clock.horizon(lateness) else { continue };
-            if part.engine.next_deadline().is_some_and(|d| d <= horizon) {
-                part.engine.advance(horizon, &mut self.out);
-                let position = part.position.unwrap_or_default();
-                self.emit(pi, position, Millis::MAX, None);
+            if part.engine.next_deadline().is_none_or(|d| d > horizon) {
+                continue;
             }
+            // Deadline by deadline, a burst at a time: the checkpoint that covers a burst is
+            // taken before the next one fires (see `Checkpoints`).
+            while let Some(next) = part.engine.next_deadline().filter(|d| *d <= horizon) {
+                part.engine.advance(next, &mut self.out);
+                if self.out.len() as u64 >= TIMER_BURST {
+                    break;
+                }
+                if part.engine.next_deadline() == Some(next) {
+                    part.engine.advance(horizon, &mut self.out);
+                    break;
+                }
+            }
+            if let Some(checkpoints) = &mut part.checkpoints {
+                checkpoints.timers_fired(self.out.len() as u64);
+            }
+            let position = part.position.unwrap_or_default();
+            self.emit(pi, position, Millis::MAX, None);
         }
     }
 
