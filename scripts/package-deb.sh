@@ -10,9 +10,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! command -v cargo-deb >/dev/null 2>&1; then
-  echo "package-deb: installing cargo-deb" >&2
-  cargo install cargo-deb --locked --quiet
+# A pinned version, so that a new release cannot change the package under a green build.
+cargo_deb_version="${CARGO_DEB_VERSION:-3.8.0}"
+if ! cargo deb --version 2>/dev/null | grep -qx "cargo-deb $cargo_deb_version"; then
+  echo "package-deb: installing cargo-deb $cargo_deb_version" >&2
+  cargo install cargo-deb --version "$cargo_deb_version" --locked --quiet
 fi
 
 # The unit of systemd/ runs /usr/local/bin/slad (an install by hand); the package's binary is
