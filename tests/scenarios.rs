@@ -3,6 +3,9 @@
 //! (compared as a multiset of JSON objects, as the contract's compare.py does) and
 //! `expected.rejections` (`line N: REASON` lines; absent means none). Where a scenario has an
 //! `expected.report.json`, the what-if report of the run (REPORT.md) must equal it.
+//!
+//! Each folder is a test case named after it: `cargo test --test scenarios -- 113` runs the
+//! scenarios whose name holds `113`. tests/scenarios/README.md says how they are numbered.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -107,8 +110,8 @@ fn run_scenario(dir: &Path) -> Result<(), String> {
     }
 }
 
-#[test]
-fn every_scenario_gives_its_expected_output() {
+fn main() -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .expect("tests/scenarios exists")
@@ -117,12 +120,12 @@ fn every_scenario_gives_its_expected_output() {
         .collect();
     dirs.sort();
     assert!(dirs.len() >= 6, "expected the contract's examples at least, found {}", dirs.len());
-    let mut failures = Vec::new();
-    for dir in &dirs {
-        if let Err(problem) = run_scenario(dir) {
-            failures.push(format!("FAIL {}:\n{problem}", dir.file_name().unwrap().to_string_lossy()));
-        }
-    }
-    println!("{} scenarios, {} failed", dirs.len(), failures.len());
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let trials = dirs
+        .into_iter()
+        .map(|dir| {
+            let name = dir.file_name().expect("a folder name").to_string_lossy().into_owned();
+            libtest_mimic::Trial::test(name, move || run_scenario(&dir).map_err(Into::into))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code()
 }
