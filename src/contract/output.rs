@@ -5,7 +5,7 @@ use super::raw_json::RawJson;
 use crate::time::{format_rfc3339, Millis};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 /// The four SLA metrics, in the order used to break ties between timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -67,12 +67,6 @@ impl RecipientKind {
             RecipientKind::Group => "group",
             RecipientKind::Role => "role",
         }
-    }
-}
-
-impl Recipient {
-    fn to_json(&self) -> Value {
-        json!({"kind": self.kind.as_str(), "id": self.id})
     }
 }
 
@@ -217,103 +211,28 @@ impl Payload {
     }
 }
 
-fn requirements_json(skills: &[SkillRequirement]) -> Value {
-    Value::Array(
-        skills.iter().map(|s| json!({"name": s.name, "min_level": s.min_level, "optional": s.optional})).collect(),
-    )
-}
-
 impl OutputEvent {
     /// The Kafka key: `{tenant}/{ticket_id}`.
     pub fn key(&self) -> String {
         format!("{}/{}", self.tenant, self.ticket_id)
     }
 
-    /// The JSON object; `emitted_at` only from the live daemon.
+    /// The JSON object of [`OutputEvent::write_json`], as a `Value` (for tests and tools).
     pub fn to_json(&self, emitted_at: Option<Millis>) -> Value {
-        let mut m = Map::new();
-        m.insert("type".into(), self.payload.type_name().into());
-        m.insert("id".into(), self.id.clone().into());
-        m.insert("tenant".into(), self.tenant.clone().into());
-        m.insert("ticket_id".into(), self.ticket_id.clone().into());
-        m.insert("ts".into(), format_rfc3339(self.ts).into());
-        if let Some(at) = emitted_at {
-            m.insert("emitted_at".into(), format_rfc3339(at).into());
-        }
-        match &self.payload {
-            Payload::SlaWarning { metric, cycle, threshold_pct, target_ms, due_at } => {
-                m.insert("metric".into(), metric.as_str().into());
-                m.insert("cycle".into(), (*cycle).into());
-                m.insert("threshold_pct".into(), (*threshold_pct).into());
-                m.insert("target_ms".into(), (*target_ms).into());
-                m.insert("due_at".into(), format_rfc3339(*due_at).into());
-            }
-            Payload::SlaBreached { metric, cycle, target_ms, due_at } => {
-                m.insert("metric".into(), metric.as_str().into());
-                m.insert("cycle".into(), (*cycle).into());
-                m.insert("target_ms".into(), (*target_ms).into());
-                m.insert("due_at".into(), format_rfc3339(*due_at).into());
-            }
-            Payload::SlaFulfilled { metric, cycle, target_ms, elapsed_ms, breached } => {
-                m.insert("metric".into(), metric.as_str().into());
-                m.insert("cycle".into(), (*cycle).into());
-                m.insert("target_ms".into(), (*target_ms).into());
-                m.insert("elapsed_ms".into(), (*elapsed_ms).into());
-                m.insert("breached".into(), (*breached).into());
-            }
-            Payload::EscalationRaised(e) => {
-                m.insert("kind".into(), e.kind.as_str().into());
-                m.insert("level".into(), e.level.into());
-                if let Some((metric, cycle)) = e.metric_cycle {
-                    m.insert("metric".into(), metric.as_str().into());
-                    m.insert("cycle".into(), cycle.into());
-                }
-                m.insert("reason".into(), e.reason.clone().map_or(Value::Null, Value::String));
-                m.insert("recipients".into(), Value::Array(e.recipients.iter().map(Recipient::to_json).collect()));
-                m.insert("channel".into(), e.channel.clone().into());
-                m.insert("priority".into(), e.priority.as_str().into());
-                m.insert("assignee".into(), e.assignee.clone().map_or(Value::Null, Value::String));
-                m.insert("journey".into(), e.journey.to_value());
-                m.insert("context".into(), e.context.to_value());
-            }
-            Payload::NotificationRequested { recipient, channel, reason, cause_id, priority } => {
-                m.insert("recipient".into(), recipient.to_json());
-                m.insert("channel".into(), channel.clone().into());
-                m.insert("reason".into(), reason.as_str().into());
-                m.insert("cause_id".into(), cause_id.clone().into());
-                m.insert("priority".into(), priority.as_str().into());
-            }
-            Payload::RoutingQueued { round, requirements } => {
-                m.insert("round".into(), (*round).into());
-                m.insert("requirements".into(), requirements_json(requirements));
-            }
-            Payload::RoutingExpanded { round, step, requirements } => {
-                m.insert("round".into(), (*round).into());
-                m.insert("step".into(), (*step).into());
-                m.insert("requirements".into(), requirements_json(requirements));
-            }
-            Payload::RoutingAssigned(a) => {
-                m.insert("round".into(), a.round.into());
-                m.insert("agent_id".into(), a.agent_id.clone().into());
-                m.insert("wait_ms".into(), a.wait_ms.into());
-                m.insert("journey".into(), a.journey.to_value());
-                m.insert("context".into(), a.context.to_value());
-            }
-        }
-        Value::Object(m)
+        let mut buf = Vec::new();
+        self.write_json(emitted_at, &mut buf);
+        serde_json::from_slice(&buf).expect("write_json writes a JSON object")
     }
-}
 
-impl OutputEvent {
-    /// Appends the JSON object of [`OutputEvent::to_json`] to `buf`, without building it as a
-    /// `Value` first (members may come in another order).
+    /// Appends the event's JSON object (EVENTS.md section 3) to `buf`: `type`, `id`, `tenant`,
+    /// `ticket_id`, `ts`, `emitted_at` (only from the live daemon), then the type's fields.
     pub fn write_json(&self, emitted_at: Option<Millis>, buf: &mut Vec<u8>) {
         // Writing into a Vec cannot fail, and every key is a string.
         let _ = serde_json::to_writer(buf, &Json { event: self, emitted_at });
     }
 }
 
-/// An output event with its `emitted_at`, serialized as the object of [`OutputEvent::to_json`].
+/// An output event with its `emitted_at`, serialized as its JSON object.
 struct Json<'a> {
     event: &'a OutputEvent,
     emitted_at: Option<Millis>,
@@ -449,6 +368,7 @@ impl Serialize for Json<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::Map;
 
     fn text() -> impl Strategy<Value = String> {
         prop_oneof![3 => "[a-z0-9_/.-]{0,12}", 1 => ".{0,8}"]
@@ -596,14 +516,66 @@ mod tests {
         })
     }
 
+    /// The members of each type's object, from EVENTS.md section 3 (besides `emitted_at`).
+    fn members(payload: &Payload) -> Vec<&'static str> {
+        let common = ["type", "id", "tenant", "ticket_id", "ts"];
+        let own: &[&str] = match payload {
+            Payload::SlaWarning { .. } => &["metric", "cycle", "threshold_pct", "target_ms", "due_at"],
+            Payload::SlaBreached { .. } => &["metric", "cycle", "target_ms", "due_at"],
+            Payload::SlaFulfilled { .. } => &["metric", "cycle", "target_ms", "elapsed_ms", "breached"],
+            Payload::EscalationRaised(e) => {
+                let base: &[&str] =
+                    &["kind", "level", "reason", "recipients", "channel", "priority", "assignee", "journey", "context"];
+                let mut all = base.to_vec();
+                if e.metric_cycle.is_some() {
+                    all.extend(["metric", "cycle"]);
+                }
+                return common.iter().chain(&all).copied().collect();
+            }
+            Payload::NotificationRequested { .. } => &["recipient", "channel", "reason", "cause_id", "priority"],
+            Payload::RoutingQueued { .. } => &["round", "requirements"],
+            Payload::RoutingExpanded { .. } => &["round", "step", "requirements"],
+            Payload::RoutingAssigned(_) => &["round", "agent_id", "wait_ms", "journey", "context"],
+        };
+        common.iter().chain(own).copied().collect()
+    }
+
     proptest! {
         #[test]
-        fn write_json_writes_to_json(event in event(), emitted_at in proptest::option::of(instant())) {
+        fn write_json_writes_the_contract_members_with_their_values(
+            event in event(),
+            emitted_at in proptest::option::of(instant()),
+        ) {
             let mut buf = b"[".to_vec();
             event.write_json(emitted_at, &mut buf);
+            prop_assert_eq!(&buf[..1], b"[", "appends to the buffer");
             let written: Value = serde_json::from_slice(&buf[1..]).unwrap();
-            prop_assert_eq!(&buf[..1], b"[");
-            prop_assert_eq!(written, event.to_json(emitted_at));
+            let object = written.as_object().unwrap();
+            let mut want = members(&event.payload);
+            if emitted_at.is_some() {
+                want.push("emitted_at");
+            }
+            want.sort_unstable();
+            let mut got: Vec<&str> = object.keys().map(String::as_str).collect();
+            got.sort_unstable();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(object["type"].as_str(), Some(event.payload.type_name()));
+            prop_assert_eq!(object["id"].as_str(), Some(event.id.as_str()));
+            prop_assert_eq!(object["tenant"].as_str(), Some(event.tenant.as_str()));
+            prop_assert_eq!(object["ticket_id"].as_str(), Some(event.ticket_id.as_str()));
+            let ts = format_rfc3339(event.ts);
+            prop_assert_eq!(object["ts"].as_str(), Some(ts.as_str()));
+            if let Payload::EscalationRaised(e) = &event.payload {
+                prop_assert_eq!(&object["context"], &e.context.to_value());
+                prop_assert_eq!(&object["journey"], &e.journey.to_value());
+                prop_assert_eq!(object["recipients"].as_array().map(Vec::len), Some(e.recipients.len()));
+            }
+            if let Payload::RoutingExpanded { requirements, .. } = &event.payload {
+                let names: Vec<&str> = object["requirements"].as_array().unwrap().iter()
+                    .map(|r| r["name"].as_str().unwrap()).collect();
+                let want: Vec<&str> = requirements.iter().map(|r| r.name.as_ref()).collect();
+                prop_assert_eq!(names, want);
+            }
         }
     }
 }

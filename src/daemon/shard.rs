@@ -733,7 +733,8 @@ impl Shard {
             if event.ts < timer_before {
                 self.metrics.fire_lateness.record((emitted_at - event.ts) as f64 / 1000.0);
             }
-            let payload = serde_json::to_vec(&event.to_json(Some(emitted_at))).unwrap_or_default();
+            let mut payload = Vec::with_capacity(512);
+            event.write_json(Some(emitted_at), &mut payload);
             self.send(Outgoing {
                 topic: topic_index(event.payload.topic()),
                 key: Some(event.key().into_bytes()),
