@@ -1,7 +1,10 @@
 //! Writes a deterministic synthetic input stream as JSON lines, for timing `slad simulate`:
 //!
 //! cargo run --release --example gen_events -- 1000000 > /tmp/events.jsonl
-//! time target/release/slad simulate --config config/slad.toml --input /tmp/events.jsonl > /dev/null
+//! time target/release/slad simulate --config benches/engine.toml --input /tmp/events.jsonl > /dev/null
+//!
+//! `gen_events COUNT [TENANTS] [short-staffed]`: the third argument gives the breach-heavy day
+//! (`Workload::short_staffed`, to be run with `benches/breach.toml`).
 
 use std::io::Write;
 
@@ -11,7 +14,16 @@ fn main() -> std::io::Result<()> {
     let start = slad::time::parse_rfc3339("2026-06-01T08:00:00Z").expect("valid instant");
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for line in slad::workload::Workload::new(7, tenants, start).max_open_per_tenant(5_000).take(count) {
+    let mut workload = slad::workload::Workload::new(7, tenants, start).max_open_per_tenant(5_000);
+    match std::env::args().nth(3).as_deref() {
+        None => {}
+        Some("short-staffed") => workload = workload.short_staffed(),
+        Some(other) => {
+            eprintln!("gen_events: unknown mix {other:?} (expected short-staffed)");
+            std::process::exit(2);
+        }
+    }
+    for line in workload.take(count) {
         out.write_all(line.as_bytes())?;
         out.write_all(b"\n")?;
     }

@@ -4,6 +4,10 @@
 //! The mix, per 100 events: ~20 `ticket.created`, ~30 replies (agent and customer), ~25 status
 //! changes (pending, open, solved, closed), ~10 `ticket.updated`, ~10 agent events, ~5 contact
 //! steps. Every line is a valid input; tickets are closed so the open set stays bounded.
+//!
+//! [`Workload::short_staffed`] is the breach-heavy day: five agents per tenant, one ticket each,
+//! so that most tickets wait in the routing queue, breach and climb their ladders (with
+//! `benches/breach.toml`, about three outputs per input).
 
 use crate::rng::Rng;
 use crate::time::format_rfc3339;
@@ -24,6 +28,8 @@ pub struct Workload {
     pace: Option<(i64, u64)>,
     /// With [`Workload::never_close`]: tickets are solved and then left alone.
     never_close: bool,
+    /// Tickets an agent takes at once (a `*` capacity).
+    agent_capacity: Option<u64>,
 }
 
 const PRIORITIES: [&str; 4] = ["urgent", "high", "normal", "low"];
@@ -42,6 +48,7 @@ impl Workload {
             max_open_per_tenant: 50_000,
             pace: None,
             never_close: false,
+            agent_capacity: None,
         }
     }
 
@@ -55,6 +62,13 @@ impl Workload {
     /// its bound of open tickets solves its oldest instead of closing it.
     pub fn never_close(mut self) -> Workload {
         self.never_close = true;
+        self
+    }
+
+    /// Agents short of capacity: five per tenant, one ticket at a time each.
+    pub fn short_staffed(mut self) -> Workload {
+        self.agents_per_tenant = 5;
+        self.agent_capacity = Some(1);
         self
     }
 
@@ -92,7 +106,7 @@ impl Workload {
             return format!(
                 r#"{head},"agent_id":"agent-{n}","skills":[{{"name":"{skill}","level":{}}}],"capacity":{{"*":{}}},"supervisor_id":"lead-{}"}}"#,
                 1 + n % 5,
-                2 + n % 4,
+                self.agent_capacity.unwrap_or(2 + n % 4),
                 n % 5
             );
         }
