@@ -171,7 +171,7 @@ fn produce(brokers: &str, lines: &[String]) {
         let v: Value = serde_json::from_str(line).unwrap();
         let tenant = v["tenant"].as_str().unwrap().to_owned();
         let ts = slad::time::parse_rfc3339(v["ts"].as_str().unwrap()).unwrap();
-        let record: BaseRecord<'_, str, str> = BaseRecord::to(INPUT).key(tenant.as_str()).payload(line).timestamp(ts);
+        let record: BaseRecord<'_, str, str> = BaseRecord::to(INPUT).key(tenant.as_str()).payload(line.as_str()).timestamp(ts);
         producer.send(record).map_err(|(e, _)| e).unwrap();
         producer.poll(Duration::ZERO);
     }
@@ -378,7 +378,7 @@ fn sigkill_mid_batch_then_read_committed_sees_each_output_once() {
         let v: Value = serde_json::from_str(line).unwrap();
         let ts = slad::time::parse_rfc3339(v["ts"].as_str().unwrap()).unwrap();
         let record: BaseRecord<'_, str, str> =
-            BaseRecord::to(&topics[0]).key(v["tenant"].as_str().unwrap()).payload(line).timestamp(ts);
+            BaseRecord::to(&topics[0]).key(v["tenant"].as_str().unwrap()).payload(line.as_str()).timestamp(ts);
         producer.send(record).map_err(|(e, _)| e).unwrap();
         producer.poll(Duration::ZERO);
     }
