@@ -171,7 +171,8 @@ fn produce(brokers: &str, lines: &[String]) {
         let v: Value = serde_json::from_str(line).unwrap();
         let tenant = v["tenant"].as_str().unwrap().to_owned();
         let ts = slad::time::parse_rfc3339(v["ts"].as_str().unwrap()).unwrap();
-        let record: BaseRecord<'_, str, str> = BaseRecord::to(INPUT).key(tenant.as_str()).payload(line.as_str()).timestamp(ts);
+        let record: BaseRecord<'_, str, str> =
+            BaseRecord::to(INPUT).key(tenant.as_str()).payload(line.as_str()).timestamp(ts);
         producer.send(record).map_err(|(e, _)| e).unwrap();
         producer.poll(Duration::ZERO);
     }
@@ -400,4 +401,65 @@ fn sigkill_mid_batch_then_read_committed_sees_each_output_once() {
     assert!(missing.is_empty(), "missing: {} of {}", missing.len(), expected.len());
     assert!(unexpected.is_empty(), "unexpected: {unexpected:?}");
     assert!(duplicated.is_empty(), "read more than once: {} ids, e.g. {:?}", duplicated.len(), &duplicated[..1]);
+}
+
+/// The cost of transactions: the same backlog drained by the daemon in-process on the mock
+/// cluster with and without `kafka.exactly_once`, one after the other in the same run.
+/// `cargo test --release --test daemon_exactly_once -- --ignored --nocapture throughput`
+#[test]
+#[ignore = "a measurement: run on demand"]
+fn throughput_with_and_without_transactions() {
+    let count: usize = std::env::var("SLAD_TEST_BACKLOG").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    for exactly_once in [false, true, false, true] {
+        let mock = mock_cluster();
+        let lines = backlog(count);
+        produce(&mock.bootstrap_servers(), &lines);
+        let dir = scratch_dir(&format!("throughput-{exactly_once}"));
+        let settings = slad::kafka::Settings {
+            brokers: mock.bootstrap_servers(),
+            group_id: format!("throughput-{exactly_once}"),
+            input_topic: INPUT.into(),
+            escalations_topic: OUTPUTS[0].into(),
+            notifications_topic: OUTPUTS[1].into(),
+            routing_topic: OUTPUTS[2].into(),
+            dead_letter_topic: "support.events.dlq".into(),
+            state_topic: "support.events.state".into(),
+            exactly_once,
+            properties: [("session.timeout.ms".to_owned(), "6000".to_owned())].into(),
+        };
+        let options = slad::daemon::Options {
+            shards: 2,
+            drain_timeout: Duration::from_secs(10),
+            revoke_timeout: Duration::from_secs(5),
+            state: Some(slad::state::store::StateOptions {
+                dir: dir.clone(),
+                interval: Duration::from_secs(30),
+                topic: "support.events.state".into(),
+                timeout: Duration::from_secs(10),
+            }),
+        };
+        let rules = Arc::new(slad::config::parse(LIVE_RULES).unwrap().rules);
+        let daemon = slad::daemon::Daemon::start(&settings, rules, &options).unwrap();
+        // From the first input read: the group's assignment is not part of the cost.
+        let assigned = Instant::now();
+        while daemon.status().snapshot().consumed == 0 {
+            assert!(assigned.elapsed() < Duration::from_secs(60), "no assignment");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let started = Instant::now();
+        while daemon.status().snapshot().consumed < count as u64 {
+            assert!(started.elapsed() < Duration::from_secs(300), "backlog not drained");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let took = started.elapsed();
+        let outputs: u64 = daemon.status().snapshot().outputs.iter().sum();
+        println!(
+            "exactly_once = {exactly_once}: {count} inputs, {outputs} outputs in {:.2} s: {:.0} inputs/s",
+            took.as_secs_f64(),
+            count as f64 / took.as_secs_f64()
+        );
+        daemon.shutdown();
+        let _ = daemon.wait();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -1026,7 +1026,8 @@ impl Shard {
                 txn.send(record, deadline)
             },
         );
-        let point = CommitPoint { partition, offset: position, generation: Some(ready.generation), read: Some(position) };
+        let point =
+            CommitPoint { partition, offset: position, generation: Some(ready.generation), read: Some(position) };
         let result = match (sent, consumer::offsets_of(&self.topics.input, &[point])) {
             (Ok(bytes), Ok(offsets)) => txn.commit(&offsets, &group, eos.timeout).map(|()| bytes),
             (Err(error), _) | (_, Err(error)) => Err(TxnError::Abortable(error)),

@@ -140,7 +140,9 @@ impl Transactional {
                     self.records += 1;
                     return Ok(());
                 }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) if Instant::now() < deadline => {
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                    if Instant::now() < deadline =>
+                {
                     record = back;
                     self.producer.poll(Duration::from_millis(5));
                 }
@@ -212,7 +214,9 @@ pub enum ProbeError {
 fn probe_error(step: &'static str, timeout: Duration, error: KafkaError) -> ProbeError {
     let timed_out = matches!(
         error.rdkafka_error_code(),
-        Some(RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut | RDKafkaErrorCode::MessageTimedOut)
+        Some(
+            RDKafkaErrorCode::OperationTimedOut | RDKafkaErrorCode::RequestTimedOut | RDKafkaErrorCode::MessageTimedOut
+        )
     );
     if timed_out {
         ProbeError::TimedOut { step, timeout, error }

@@ -298,8 +298,7 @@ pub fn checkpoint_records<E>(
         written += (key.len() + chunk.len()) as u64;
         chunks += 1;
     }
-    let manifest =
-        Manifest { generation, chunks, bytes: checkpoint.len() as u64, crc32: crc32fast::hash(checkpoint) };
+    let manifest = Manifest { generation, chunks, bytes: checkpoint.len() as u64, crc32: crc32fast::hash(checkpoint) };
     let value = serde_json::to_vec(&manifest).unwrap_or_default();
     let key = manifest_key(partition);
     send(&key, Some(&value))?;
