@@ -1102,10 +1102,9 @@ impl Shard {
     /// previous one, so that its next owner starts exactly there.
     fn final_transaction(&mut self, pi: usize) {
         let part = &self.parts[pi];
-        if part.restore == Restore::Done && (part.txn_dirty || part.txn_broken.is_some()) {
-            if self.commit_transaction(pi, false) {
-                tracing::info!(partition = self.parts[pi].partition, "final transaction committed");
-            }
+        let moved = part.txn_dirty || part.txn_broken.is_some();
+        if part.restore == Restore::Done && moved && self.commit_transaction(pi, false) {
+            tracing::info!(partition = self.parts[pi].partition, "final transaction committed");
         }
         let timeout = self.eos.as_ref().map_or(TICK, |e| e.timeout);
         if let Some(txn) = self.parts[pi].txn.as_mut().filter(|t| t.is_open()) {
