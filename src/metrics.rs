@@ -73,6 +73,10 @@ pub const OUTPUTS_SUPPRESSED: &str = "slad_outputs_suppressed_total";
 /// Outputs produced while replaying inputs the previous owner had read but not committed: an
 /// upper bound of the duplicates a restart or a rebalance caused.
 pub const OUTPUTS_REEMITTED: &str = "slad_outputs_reemitted_total";
+/// Kafka transactions of `kafka.exactly_once`, by `result` (`committed`, `aborted`).
+pub const TRANSACTIONS: &str = "slad_transactions_total";
+/// Time to commit one transaction (its checkpoint records, offsets and EndTxn).
+pub const TRANSACTION_COMMIT: &str = "slad_transaction_commit_seconds";
 /// 1 while `/readyz` answers 200, else 0 (set at each scrape).
 pub const READY: &str = "slad_ready";
 /// Always 1, with the `version` label.
@@ -126,6 +130,7 @@ pub fn install(allowed_lateness_ms: i64) -> PrometheusHandle {
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full(CHECKPOINT_ENCODE.into()), CHECKPOINT_BUCKETS))
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full(CHECKPOINT_WRITE.into()), CHECKPOINT_BUCKETS))
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full(RESTORE_DURATION.into()), CHECKPOINT_BUCKETS))
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(TRANSACTION_COMMIT.into()), CHECKPOINT_BUCKETS))
                 .expect("bucket lists are not empty")
                 // Per-partition lag of a partition that moved to another process disappears.
                 .idle_timeout(MetricKindMask::GAUGE, Some(Duration::from_secs(60)));
@@ -174,6 +179,8 @@ fn describe() {
     describe_counter!(CHECKPOINTS_REJECTED, Unit::Count, "Checkpoints found unusable, by source.");
     describe_counter!(OUTPUTS_SUPPRESSED, Unit::Count, "Outputs of replayed inputs not produced again.");
     describe_counter!(OUTPUTS_REEMITTED, Unit::Count, "Outputs produced again for inputs read before a restart.");
+    describe_counter!(TRANSACTIONS, Unit::Count, "Kafka transactions (kafka.exactly_once), by result.");
+    describe_histogram!(TRANSACTION_COMMIT, Unit::Seconds, "Time to commit one Kafka transaction.");
     describe_gauge!(READY, Unit::Count, "1 while /readyz answers 200, else 0.");
     describe_gauge!(BUILD_INFO, Unit::Count, "Always 1; the version label names the build.");
     register_rare_series();
@@ -195,6 +202,14 @@ fn register_rare_series() {
     }
     for source in ["local", "topic"] {
         metrics::counter!(CHECKPOINTS_REJECTED, "source" => source).absolute(0);
+    }
+}
+
+/// Registers, at 0, the transaction series (only `kafka.exactly_once = true` has them).
+pub fn register_transaction_series() {
+    let _ = metrics::histogram!(TRANSACTION_COMMIT);
+    for result in ["committed", "aborted"] {
+        metrics::counter!(TRANSACTIONS, "result" => result).absolute(0);
     }
 }
 

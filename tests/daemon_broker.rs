@@ -251,3 +251,48 @@ fn sighup_with_a_bad_configuration_keeps_the_old_one() {
     let (code, log) = slad.terminate(Duration::from_secs(30));
     assert_eq!(code, Some(0), "{log}");
 }
+
+/// `kafka.exactly_once = true` on a broker without transactions (tansu 0.6): refused at
+/// startup with one line naming the missing feature, exit 78, well within a minute.
+#[test]
+fn exactly_once_is_refused_at_startup_by_a_broker_without_transactions() {
+    let Some(broker) = broker() else { return };
+    if std::env::var_os("SLAD_TEST_BROKER_TRANSACTIONS").is_some() {
+        skipped("SLAD_TEST_BROKER_TRANSACTIONS is set: this broker runs transactions");
+        return;
+    }
+    let names = Names::new("eos-refused");
+    names.create(&broker);
+    let dir = scratch_dir("eos-refused");
+    let text = config_text(LIVE_RULES, &broker, &names, free_port()).replacen(
+        "[kafka]\n",
+        "[kafka]\nexactly_once = true\n",
+        1,
+    ) + &format!("\n[state]\ndir = \"{}\"\n", dir.join("state").display());
+    let path = dir.join("slad.toml");
+    std::fs::write(&path, text).unwrap();
+    let started = std::time::Instant::now();
+    let mut child = Command::new(slad_bin())
+        .args(["run", "--config"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("slad.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("slad did not exit within 60 s: it hangs on the broker without transactions");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let log = std::fs::read_to_string(dir.join("slad.log")).unwrap_or_default();
+    println!("exited after {:?} with {status}", started.elapsed());
+    let refusals: Vec<&str> = log.lines().filter(|l| l.contains(": kafka.exactly_once: ")).collect();
+    assert_eq!(refusals.len(), 1, "one line naming kafka.exactly_once:\n{log}");
+    assert!(refusals[0].contains("does not support transactions"), "{}", refusals[0]);
+    assert_eq!(status.code(), Some(78), "{log}");
+}

@@ -47,6 +47,7 @@ fn cluster(group: &str) -> Cluster {
         routing_topic: "support.routing".into(),
         dead_letter_topic: "support.events.dlq".into(),
         state_topic: "support.events.state".into(),
+        exactly_once: false,
         properties: mock_properties(),
     };
     mock.create_topic(&settings.input_topic, PARTITIONS, 1).unwrap();
@@ -744,6 +745,7 @@ fn failed_deliveries_are_produced_again_and_hold_the_commit_back() {
         routing_topic: "support.routing".into(),
         dead_letter_topic: "support.events.dlq".into(),
         state_topic: "support.events.state".into(),
+        exactly_once: false,
         properties,
     };
     mock.create_topic(&settings.input_topic, PARTITIONS, 1).unwrap();

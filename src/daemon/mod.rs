@@ -16,6 +16,10 @@ mod checkpoints;
 pub mod clock;
 mod shard;
 
+/// `kafka.exactly_once`: the longest wait for the startup probe, a partition's
+/// `init_transactions`, a transaction's commit or abort.
+pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(10);
+
 use crate::config::Config;
 use crate::engine::rules::Rules;
 use crate::kafka::consumer::{CommitPoint, Consumer, Queue, RebalanceHandler};
@@ -28,7 +32,7 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use rdkafka::consumer::{CommitMode, Consumer as _};
 use rdkafka::producer::Producer as _;
 use rdkafka::Message;
-use shard::{Shard, ShardInit, ShardMsg, Topics};
+use shard::{ExactlyOnce, Shard, ShardInit, ShardMsg, Topics};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -156,6 +160,7 @@ pub fn settings(config: &Config) -> Settings {
         notifications_topic: k.notifications_topic.clone(),
         routing_topic: k.routing_topic.clone(),
         dead_letter_topic: k.dead_letter_topic.clone(),
+        exactly_once: k.exactly_once,
         properties: k.properties.clone(),
     }
 }
@@ -183,6 +188,8 @@ pub struct Status {
     tickets: Vec<AtomicU64>,
     timers: Vec<AtomicU64>,
     heartbeats: Vec<AtomicU64>,
+    /// Why a shard cannot go on (a fenced or failed transactional producer).
+    failure: Mutex<Option<String>>,
 }
 
 /// A reading of [`Status`].
@@ -219,7 +226,19 @@ impl Status {
             tickets: zeros(shards),
             timers: zeros(shards),
             heartbeats: zeros(shards),
+            failure: Mutex::new(None),
         }
+    }
+
+    /// A shard cannot go on: the daemon stops (the first reason is kept).
+    pub(crate) fn fail(&self, reason: String) {
+        if let Ok(mut slot) = self.failure.lock() {
+            slot.get_or_insert(reason);
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|slot| slot.clone())
     }
 
     /// Partitions assigned (possibly none: more members than partitions), each one's state
@@ -402,6 +421,12 @@ pub enum StartError {
     /// `state.dir` is not usable, or the state topic's client could not be made.
     #[error("state: {0}")]
     State(crate::state::StateError),
+    /// `kafka.exactly_once`: the broker refused the startup probe transaction.
+    #[error("kafka.exactly_once: {0}")]
+    Transactions(kafka::transactional::ProbeError),
+    /// `kafka.exactly_once` needs the state kept (the checkpoints go in the transactions).
+    #[error("kafka.exactly_once needs state to be kept")]
+    NoState,
 }
 
 /// A running daemon.
@@ -421,6 +446,11 @@ impl Daemon {
         let store = match &options.state {
             Some(state) => Some(Arc::new(Store::open(settings, state.clone()).map_err(StartError::State)?)),
             None => None,
+        };
+        let eos = match (&store, settings.exactly_once) {
+            (_, false) => None,
+            (None, true) => return Err(StartError::NoState),
+            (Some(store), true) => Some(Arc::new(start_transactions(settings, store)?)),
         };
         let (senders, receivers): (Vec<_>, Vec<_>) = (0..count).map(|_| unbounded::<ShardMsg>()).unzip();
         let producer: Arc<Producer<ShardMsg>> =
@@ -466,6 +496,7 @@ impl Daemon {
                 rules: rules.clone(),
                 status: status.clone(),
                 store: store.clone(),
+                eos: eos.clone(),
             });
             let join = std::thread::Builder::new()
                 .name(format!("slad-shard-{id}"))
@@ -536,6 +567,19 @@ impl Drop for Daemon {
     }
 }
 
+/// `kafka.exactly_once`: checks at once that the broker runs transactions (the state topic,
+/// created if missing, receives the probe's one tombstone), so that a broker without them is
+/// refused at startup, within [`TRANSACTION_TIMEOUT`], never at the first commit.
+fn start_transactions(settings: &Settings, store: &Store) -> Result<ExactlyOnce, StartError> {
+    m::register_transaction_series();
+    let admin: rdkafka::producer::BaseProducer =
+        kafka::producer_config(settings).create().map_err(StartError::Config)?;
+    store.topic_partitions(admin.client()).map_err(StartError::State)?;
+    kafka::transactional::probe(settings, store.topic(), TRANSACTION_TIMEOUT).map_err(StartError::Transactions)?;
+    tracing::info!("kafka.exactly_once: the broker runs transactions; one per partition and commit");
+    Ok(ExactlyOnce { settings: settings.clone(), timeout: TRANSACTION_TIMEOUT })
+}
+
 /// The control thread.
 struct Control {
     consumer: Arc<Consumer>,
@@ -564,7 +608,7 @@ impl Control {
                     return outcome;
                 }
             }
-            if let Some(reason) = self.producer.context().fatal() {
+            if let Some(reason) = self.producer.context().fatal().or_else(|| self.status.failure()) {
                 tracing::error!(reason, "the producer cannot go on; stopping without committing further");
                 self.router.shutting_down.store(true, Ordering::Release);
                 self.status.ready.store(false, Ordering::Release);
@@ -740,14 +784,6 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    if config.kafka.exactly_once {
-        eprintln!(
-            "{}: kafka.exactly_once: Kafka transactions are not supported by this version; \
-             outputs are at least once (set it to false)",
-            args.config.display()
-        );
-        return ExitCode::from(EXIT_CONFIG);
-    }
     serve(config, args)
 }
 
@@ -788,6 +824,14 @@ fn serve(config: Config, args: RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
         Err(error @ StartError::State(_)) => {
+            eprintln!("{}: {error}", args.config.display());
+            return ExitCode::FAILURE;
+        }
+        Err(error @ StartError::Transactions(kafka::transactional::ProbeError::Refused { .. })) => {
+            eprintln!("{}: {error}", args.config.display());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+        Err(error @ StartError::Transactions(_)) => {
             eprintln!("{}: {error}", args.config.display());
             return ExitCode::FAILURE;
         }

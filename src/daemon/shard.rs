@@ -23,8 +23,11 @@ use crate::kafka::consumer::{self, CachedWatermark, CommitPoint, Consumer, Queue
 use crate::kafka::dlq;
 use crate::kafka::offsets::OffsetTracker;
 use crate::kafka::producer::{Delivery, Producer, Token};
+use crate::kafka::transactional::{Transactional, TxnError};
+use crate::kafka::Settings;
 use crate::metrics as m;
 use crate::state::store::Store;
+use crate::state::topic::CHUNK;
 use crate::state::writer::{Job, Written};
 use crate::state::{Committed, Restored, Source as StateSource};
 use crate::time::Millis;
@@ -161,6 +164,22 @@ struct Part {
     lag: Gauge,
     /// The engine's `(tickets_expired, dedupe_forgotten_early)` already added to the counters.
     counted: (u64, u64),
+    /// `kafka.exactly_once`: the partition's transactional producer, once initialised.
+    txn: Option<Transactional>,
+    /// Whether the engine moved (inputs read, timers fired) since the last committed
+    /// transaction.
+    txn_dirty: bool,
+    /// A record could not join the open transaction: it must be aborted.
+    txn_broken: Option<String>,
+    /// No transaction commit before this (encoding takes at most a tenth of the shard's time).
+    next_txn: Instant,
+}
+
+/// `kafka.exactly_once = true`: how the shards make their partitions' transactions.
+pub(crate) struct ExactlyOnce {
+    pub settings: Settings,
+    /// Longest wait for `init_transactions`, a commit or an abort.
+    pub timeout: Duration,
 }
 
 struct Revoking {
@@ -234,6 +253,7 @@ pub(crate) struct Shard {
     rules: Arc<Rules>,
     limits: DecodeLimits,
     store: Option<Arc<Store>>,
+    eos: Option<Arc<ExactlyOnce>>,
     parts: Vec<Part>,
     pending: VecDeque<Outgoing>,
     retries: VecDeque<(Instant, Outgoing)>,
@@ -266,6 +286,8 @@ pub(crate) struct ShardInit {
     pub status: Arc<Status>,
     /// `None`: state is not kept (tests, benchmarks of the cost of keeping it).
     pub store: Option<Arc<Store>>,
+    /// `Some` with `kafka.exactly_once` (which needs `store`).
+    pub eos: Option<Arc<ExactlyOnce>>,
 }
 
 impl Shard {
@@ -284,6 +306,7 @@ impl Shard {
             limits: limits_of(&init.rules),
             rules: init.rules,
             store: init.store,
+            eos: init.eos,
             parts: Vec::new(),
             pending: VecDeque::new(),
             retries: VecDeque::new(),
@@ -326,7 +349,11 @@ impl Shard {
             }
             let now = Instant::now();
             if now >= self.next_commit {
-                self.commit();
+                if self.eos.is_some() {
+                    self.commit_transactions(now);
+                } else {
+                    self.commit();
+                }
                 self.next_commit = now + COMMIT_INTERVAL;
             }
             self.checkpoint(now);
@@ -359,6 +386,9 @@ impl Shard {
         }
         if self.parts.iter().any(|p| p.tracker.committable().is_some() && !p.revoking) {
             wake = wake.min(self.next_commit);
+        }
+        for part in self.parts.iter().filter(|p| p.txn_dirty && !p.revoking && p.restore == Restore::Done) {
+            wake = wake.min(part.next_txn.max(self.next_commit));
         }
         if self.parts.iter().any(|p| p.checkpoints.as_ref().is_some_and(|c| c.is_due(now + TICK))) {
             wake = wake.min(now + Duration::from_millis(100));
@@ -459,6 +489,10 @@ impl Shard {
             revoking: false,
             lag: metrics::gauge!(m::CONSUMER_LAG, "partition" => partition.to_string()),
             counted: (0, 0),
+            txn: None,
+            txn_dirty: false,
+            txn_broken: None,
+            next_txn: Instant::now(),
         };
         self.parts.push(part);
         self.load(self.parts.len() - 1);
@@ -469,6 +503,17 @@ impl Shard {
     fn load(&mut self, pi: usize) {
         self.status.busy(self.id as usize);
         let partition = self.parts[pi].partition;
+        if let Some(eos) = self.eos.clone().filter(|_| self.parts[pi].txn.is_none()) {
+            // First, so that the previous owner's open transaction is aborted (and its offsets
+            // no longer pending) before anything is read.
+            match Transactional::new(&eos.settings, partition, eos.timeout) {
+                Ok(txn) => self.parts[pi].txn = Some(txn),
+                Err(error) => {
+                    tracing::warn!(partition, %error, "could not initialise the partition's transactions; retrying");
+                    return;
+                }
+            }
+        }
         let located = match consumer::locate(&self.consumer, &self.topics.input, partition, QUERY_TIMEOUT) {
             Ok(located) => located,
             Err(error) => {
@@ -713,7 +758,10 @@ impl Shard {
             self.metrics.reemitted.increment(self.out.len() as u64);
         }
         let records = self.out.len() as u32 + u32::from(letter.is_some());
-        let seq = part.tracker.push(commit_to, records);
+        // In a transaction, the commit covers the records whatever their acknowledgements.
+        let tracked = if self.eos.is_some() { 0 } else { records };
+        part.txn_dirty = true;
+        let seq = part.tracker.push(commit_to, tracked);
         if records == 0 {
             return;
         }
@@ -747,10 +795,40 @@ impl Shard {
     }
 
     fn send(&mut self, record: Outgoing) {
+        if self.eos.is_some() {
+            self.send_in_transaction(record);
+            return;
+        }
         if !self.pending.is_empty() {
             self.pending.push_back(record);
         } else if let Some(record) = self.try_send(record) {
             self.pending.push_back(record);
+        }
+    }
+
+    /// Produces a record in its partition's open transaction; a record that cannot join it
+    /// marks the transaction for abort.
+    fn send_in_transaction(&mut self, record: Outgoing) {
+        let Some(part) = self.parts.iter_mut().find(|p| p.epoch == record.token.epoch) else { return };
+        let topic = &self.topics.outputs[record.topic as usize];
+        let Some(txn) = part.txn.as_mut() else {
+            part.txn_broken.get_or_insert_with(|| "no transactional producer".to_owned());
+            return;
+        };
+        let mut base: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic);
+        if let Some(key) = &record.key {
+            base = base.key(key.as_slice());
+        }
+        if let Some(payload) = &record.payload {
+            base = base.payload(payload.as_slice());
+        }
+        if let Some(headers) = record.headers {
+            base = base.headers(headers);
+        }
+        let deadline = Instant::now() + self.eos.as_ref().map_or(TICK, |e| e.timeout);
+        if let Err(error) = txn.send(base, deadline) {
+            tracing::warn!(partition = part.partition, %error, "a record could not join the transaction; aborting it");
+            part.txn_broken.get_or_insert_with(|| error.to_string());
         }
     }
 
@@ -889,9 +967,158 @@ impl Shard {
         }
     }
 
+    /// `kafka.exactly_once`: commits the transaction of every partition that moved since its
+    /// last one, once its next commit is due.
+    fn commit_transactions(&mut self, now: Instant) {
+        for pi in 0..self.parts.len() {
+            let part = &self.parts[pi];
+            let moved = part.txn_dirty || part.txn_broken.is_some();
+            if part.revoking || part.restore != Restore::Done || !moved || now < part.next_txn {
+                continue;
+            }
+            self.commit_transaction(pi, true);
+        }
+    }
+
+    /// Commits partition `pi`'s transaction: the records produced since the last one, a
+    /// checkpoint of the engine as it stands and the input offset that checkpoint stops at, so
+    /// that the last committed checkpoint is always exactly the state after the committed
+    /// outputs. On failure the transaction is aborted and, with `rebuild`, the partition is
+    /// restored again from the last committed checkpoint. Returns whether it committed.
+    fn commit_transaction(&mut self, pi: usize, rebuild: bool) -> bool {
+        let (Some(eos), Some(store)) = (self.eos.clone(), self.store.clone()) else { return false };
+        if let Some(reason) = self.parts[pi].txn_broken.take() {
+            self.abort_transaction(pi, &reason, rebuild, false);
+            return false;
+        }
+        let topic_partitions = match store.topic_partitions(self.consumer.client()) {
+            Ok(n) => n,
+            Err(error) => {
+                tracing::warn!(%error, "state topic unknown; the transaction waits");
+                return false;
+            }
+        };
+        let Some(group) = self.consumer.group_metadata() else {
+            tracing::warn!("no consumer group metadata yet; the transaction waits");
+            return false;
+        };
+        let (bytes, took) = self.encode(pi);
+        let started = Instant::now();
+        let part = &mut self.parts[pi];
+        let partition = part.partition;
+        let position = part.position.unwrap_or(part.committed);
+        let (Some(checkpoints), Some(txn)) = (part.checkpoints.as_mut(), part.txn.as_mut()) else { return false };
+        checkpoints.encoded(&part.tracker, bytes, took, started, store.options.interval);
+        let Some(ready) = checkpoints.take_ready(&part.tracker) else { return false };
+        let deadline = started + eos.timeout;
+        let state_topic = store.topic();
+        let target = partition.rem_euclid(topic_partitions.max(1));
+        let sent = crate::state::topic::checkpoint_records(
+            partition,
+            ready.generation,
+            &ready.bytes,
+            &ready.stale,
+            |key, value| {
+                let mut record: BaseRecord<'_, [u8], [u8]> =
+                    BaseRecord::to(state_topic).partition(target).key(key.as_bytes());
+                if let Some(value) = value {
+                    record = record.payload(value);
+                }
+                txn.send(record, deadline)
+            },
+        );
+        let point =
+            CommitPoint { partition, offset: position, generation: Some(ready.generation), read: Some(position) };
+        let result = match (sent, consumer::offsets_of(&self.topics.input, &[point])) {
+            (Ok(bytes), Ok(offsets)) => txn.commit(&offsets, &group, eos.timeout).map(|()| bytes),
+            (Err(error), _) | (_, Err(error)) => Err(TxnError::Abortable(error)),
+        };
+        let written = |published| Written {
+            partition,
+            generation: ready.generation,
+            chunks: ready.bytes.len().div_ceil(CHUNK) as u32,
+            local: false,
+            published,
+        };
+        match result {
+            Ok(bytes) => {
+                checkpoints.on_written(&written(true));
+                part.tracker.mark_committed(position);
+                part.txn_dirty = false;
+                part.next_txn = Instant::now() + COMMIT_INTERVAL.max(took * 9);
+                metrics::counter!(m::TRANSACTIONS, "result" => "committed").increment(1);
+                metrics::histogram!(m::TRANSACTION_COMMIT).record(started.elapsed().as_secs_f64());
+                metrics::counter!(m::STATE_TOPIC_BYTES).increment(bytes);
+                metrics::gauge!(m::CHECKPOINT_BYTES, "partition" => partition.to_string())
+                    .set(ready.bytes.len() as f64);
+                true
+            }
+            Err(error) => {
+                checkpoints.on_written(&written(false));
+                let fatal = matches!(error, TxnError::Fatal(_));
+                self.abort_transaction(pi, &error.to_string(), rebuild, fatal);
+                false
+            }
+        }
+    }
+
+    /// Aborts partition `pi`'s open transaction. The engine then holds work that no committed
+    /// transaction has: with `rebuild`, the partition is restored again from its last committed
+    /// checkpoint and read from there. A producer that is fenced or failed fatally (`fatal`, or
+    /// an abort that fails) stops the daemon: the partition's next owner starts from the last
+    /// commit.
+    fn abort_transaction(&mut self, pi: usize, reason: &str, rebuild: bool, fatal: bool) {
+        let timeout = self.eos.as_ref().map_or(TICK, |e| e.timeout);
+        let part = &mut self.parts[pi];
+        let partition = part.partition;
+        metrics::counter!(m::TRANSACTIONS, "result" => "aborted").increment(1);
+        let aborted = match part.txn.as_mut() {
+            Some(txn) if !fatal => txn.abort(timeout).map_err(|e| e.to_string()),
+            _ => Err(reason.to_owned()),
+        };
+        if let Err(error) = aborted {
+            tracing::error!(partition, reason, %error, "the partition's transactional producer cannot go on");
+            part.txn = None;
+            self.status.fail(format!("partition {partition}: transactional producer unusable: {error}"));
+            return;
+        }
+        tracing::warn!(partition, reason, rebuild, "transaction aborted: its records are never read as committed");
+        if !rebuild {
+            return;
+        }
+        part.engine = Engine::new(self.rules.clone());
+        part.clock = ArrivalClock::new();
+        part.tracker = OffsetTracker::new();
+        part.checkpoints = None;
+        part.restore = Restore::Loading;
+        part.position = None;
+        part.fetched = false;
+        part.txn_dirty = false;
+        part.assigned_at = Instant::now();
+        self.status.restoring.fetch_add(1, Ordering::AcqRel);
+        self.load(pi);
+    }
+
+    /// The last transaction of a partition that goes: committed if the engine moved since the
+    /// previous one, so that its next owner starts exactly there.
+    fn final_transaction(&mut self, pi: usize) {
+        let part = &self.parts[pi];
+        let moved = part.txn_dirty || part.txn_broken.is_some();
+        if part.restore == Restore::Done && moved && self.commit_transaction(pi, false) {
+            tracing::info!(partition = self.parts[pi].partition, "final transaction committed");
+        }
+        let timeout = self.eos.as_ref().map_or(TICK, |e| e.timeout);
+        if let Some(txn) = self.parts[pi].txn.as_mut().filter(|t| t.is_open()) {
+            let _ = txn.abort(timeout);
+        }
+    }
+
     /// Encodes the checkpoints that are due, and hands the writer those whose outputs are all
     /// acknowledged.
     fn checkpoint(&mut self, now: Instant) {
+        if self.eos.is_some() {
+            return;
+        }
         let Some(store) = self.store.clone() else { return };
         for pi in 0..self.parts.len() {
             let part = &self.parts[pi];
@@ -1012,7 +1239,12 @@ impl Shard {
             let mut epochs = Vec::new();
             for partition in &revoke.partitions {
                 let Some(index) = self.parts.iter().position(|p| p.partition == *partition) else { continue };
-                let generation = self.final_checkpoint(index, revoke.deadline);
+                let generation = if self.eos.is_some() {
+                    self.final_transaction(index);
+                    None
+                } else {
+                    self.final_checkpoint(index, revoke.deadline)
+                };
                 let part = self.parts.swap_remove(index);
                 if part.restore != Restore::Done {
                     self.status.restored_one();
@@ -1024,7 +1256,8 @@ impl Shard {
                         "revoke deadline passed with outputs unacknowledged; their inputs stay uncommitted"
                     );
                 }
-                if part.restore != Restore::Loading {
+                // With transactions, the offsets were committed in the partition's transactions.
+                if part.restore != Restore::Loading && self.eos.is_none() {
                     // Never behind the commit found at assignment (a replay may not have reached it).
                     let offset = part.tracker.acked_position().unwrap_or(part.committed).max(part.committed);
                     offsets.push(CommitPoint { generation, ..commit_point(&part, offset) });
@@ -1047,6 +1280,9 @@ impl Shard {
         // At most one load per tick, so that an unreachable broker cannot stall the loop.
         if let Some(pi) = self.parts.iter().position(|p| p.restore == Restore::Loading && !p.revoking) {
             self.load(pi);
+        }
+        for txn in self.parts.iter().filter_map(|p| p.txn.as_ref()) {
+            txn.poll();
         }
         let (mut tickets, mut timers) = (0usize, 0usize);
         let mut memory = crate::engine::memory::MemoryUse::default();

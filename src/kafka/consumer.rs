@@ -177,6 +177,11 @@ pub fn commit(consumer: &Consumer, topic: &str, points: &[CommitPoint], mode: Co
     if points.is_empty() {
         return Ok(());
     }
+    consumer.commit(&offsets_of(topic, points)?, mode)
+}
+
+/// The offsets (with their metadata) of `points` of `topic`, as a commit sends them.
+pub fn offsets_of(topic: &str, points: &[CommitPoint]) -> KafkaResult<TopicPartitionList> {
     let mut tpl = TopicPartitionList::with_capacity(points.len());
     for point in points {
         tpl.add_partition_offset(topic, point.partition, Offset::Offset(point.offset))?;
@@ -184,7 +189,7 @@ pub fn commit(consumer: &Consumer, topic: &str, points: &[CommitPoint], mode: Co
             element.set_metadata(metadata_of(point.generation, point.read));
         }
     }
-    consumer.commit(&tpl, mode)
+    Ok(tpl)
 }
 
 /// Where a newly assigned partition stands, asked from the broker.

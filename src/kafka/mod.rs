@@ -11,6 +11,7 @@ pub mod consumer;
 pub mod dlq;
 pub mod offsets;
 pub mod producer;
+pub mod transactional;
 
 use rdkafka::ClientConfig;
 use std::collections::BTreeMap;
@@ -27,6 +28,9 @@ pub struct Settings {
     pub dead_letter_topic: String,
     /// The compacted topic of the partitions' checkpoints.
     pub state_topic: String,
+    /// `kafka.exactly_once`: outputs, checkpoints and input offsets in Kafka transactions
+    /// (see [`transactional`]).
+    pub exactly_once: bool,
     /// Passed to librdkafka unchanged (may hold secrets: never logged by value).
     pub properties: BTreeMap<String, String>,
 }
@@ -42,6 +46,7 @@ impl std::fmt::Debug for Settings {
             .field("routing_topic", &self.routing_topic)
             .field("dead_letter_topic", &self.dead_letter_topic)
             .field("state_topic", &self.state_topic)
+            .field("exactly_once", &self.exactly_once)
             .field("properties", &self.properties.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -70,18 +75,27 @@ fn build(settings: &Settings, defaults: &[(&str, &str)], forced: &[(&str, &str)]
         config.set(key, value);
     }
     for (key, value) in forced {
-        if settings.properties.get(*key).is_some_and(|v| v != value) {
-            tracing::warn!(key = *key, role, "kafka.properties sets a key slad must control; ignored");
-        }
-        config.set(*key, *value);
+        force(&mut config, settings, key, value, role);
     }
     config
+}
+
+/// Sets a key the guarantees rest on, warning when `kafka.properties` said otherwise.
+pub(crate) fn force(config: &mut ClientConfig, settings: &Settings, key: &str, value: &str, role: &str) {
+    if settings.properties.get(key).is_some_and(|v| v != value) {
+        tracing::warn!(key, role, "kafka.properties sets a key slad must control; ignored");
+    }
+    config.set(key, value);
 }
 
 /// The consumer's librdkafka configuration.
 pub fn consumer_config(settings: &Settings) -> ClientConfig {
     let mut config = build(settings, CONSUMER_DEFAULTS, CONSUMER_FORCED, "consumer");
     config.set("group.id", &settings.group_id);
+    if settings.exactly_once {
+        // Committed offsets are then read stable (none pending in an open transaction).
+        force(&mut config, settings, "isolation.level", "read_committed", "consumer");
+    }
     config
 }
 
@@ -115,6 +129,7 @@ mod tests {
             routing_topic: "rt".into(),
             dead_letter_topic: "dlq".into(),
             state_topic: "state".into(),
+            exactly_once: false,
             properties: [
                 ("enable.auto.commit".to_owned(), "true".to_owned()),
                 ("sasl.password".to_owned(), "hunter2".to_owned()),

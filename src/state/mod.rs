@@ -79,7 +79,9 @@ pub struct Restored {
 
 /// Where checkpoints are read from.
 pub struct Sources<'a> {
-    pub local: &'a LocalStore,
+    /// `None`: local files are not used (`kafka.exactly_once`: only what a committed
+    /// transaction wrote to the state topic is state).
+    pub local: Option<&'a LocalStore>,
     pub settings: &'a Settings,
     pub topic: &'a str,
     /// The state topic's partition count (asked, or the topic created, when first needed).
@@ -136,11 +138,17 @@ pub fn restore(
     committed: Committed,
     rules: &Arc<Rules>,
 ) -> Result<Restored, StateError> {
-    let local = match sources.local.load(partition) {
-        Ok(found) => found,
-        Err(error) => {
-            tracing::warn!(partition, dir = %sources.local.dir().display(), %error, "could not read the local checkpoint");
+    let local = match sources.local.map(|l| (l, l.load(partition))) {
+        None => None,
+        Some((_, Ok(found))) => found,
+        Some((l, Err(error))) => {
+            tracing::warn!(partition, dir = %l.dir().display(), %error, "could not read the local checkpoint");
             None
+        }
+    };
+    let quarantine = |path: &std::path::Path| {
+        if let Some(l) = sources.local {
+            l.quarantine(path);
         }
     };
     let mut local_verified = false;
@@ -157,14 +165,14 @@ pub fn restore(
                             stale: Vec::new(),
                         })
                     }
-                    None => sources.local.quarantine(&file.path),
+                    None => quarantine(&file.path),
                 }
             }
             Ok(_) => local_verified = true,
             Err(error) => {
                 tracing::error!(partition, path = %file.path.display(), %error, "local checkpoint unusable");
                 metrics::counter!(m::CHECKPOINTS_REJECTED, "source" => Source::Local.label()).increment(1);
-                sources.local.quarantine(&file.path);
+                quarantine(&file.path);
             }
         }
     }
@@ -197,7 +205,7 @@ pub fn restore(
                     stale: found.stale,
                 })
             }
-            None => sources.local.quarantine(&file.path),
+            None => quarantine(&file.path),
         }
     }
     Ok(Restored { source: Source::None, checkpoint: None, generation: 0, bytes: 0, stale: found.stale })

@@ -30,6 +30,8 @@ pub struct Store {
     pub options: StateOptions,
     topic_partitions: Mutex<Option<i32>>,
     writer: Writer,
+    /// Whether restores read the local files (not with `kafka.exactly_once`).
+    use_local: bool,
 }
 
 impl Store {
@@ -41,7 +43,19 @@ impl Store {
         })?;
         let topic = StateTopic::new(settings, &options.topic, options.timeout).map_err(StateError::Kafka)?;
         let writer = Writer::start(local.clone(), topic)?;
-        Ok(Store { settings: settings.clone(), local, options, topic_partitions: Mutex::new(None), writer })
+        Ok(Store {
+            settings: settings.clone(),
+            local,
+            options,
+            topic_partitions: Mutex::new(None),
+            writer,
+            use_local: !settings.exactly_once,
+        })
+    }
+
+    /// The state topic's name.
+    pub fn topic(&self) -> &str {
+        &self.options.topic
     }
 
     /// The state topic's partition count; creates the topic (compacted, with as many
@@ -95,7 +109,7 @@ impl Store {
         // the consumer's connection waits behind its fetches (fetch.wait.max.ms).
         let topic_partitions = || self.topic_partitions(client);
         let sources = Sources {
-            local: &self.local,
+            local: self.use_local.then_some(&self.local),
             settings: &self.settings,
             topic: &self.options.topic,
             topic_partitions: &topic_partitions,

@@ -196,6 +196,9 @@ pub fn read(
     config.set("enable.partition.eof", "false");
     // A fixed range up to a known end: waiting for new records gains nothing.
     config.set("fetch.wait.max.ms", "10");
+    // Chunks and manifests of aborted transactions (`kafka.exactly_once`) are never state;
+    // records written outside transactions are read either way.
+    config.set("isolation.level", "read_committed");
     let consumer: BaseConsumer = config.create().map_err(StateError::Kafka)?;
     let (low, high) = consumer.fetch_watermarks(topic, target, timeout).map_err(StateError::Kafka)?;
     let mut state = TopicState::default();
@@ -213,6 +216,13 @@ pub fn read(
     let mut position = low;
     while position < high {
         let Some(result) = consumer.poll(Duration::from_millis(100)) else {
+            // A transaction's commit marker is the last offset of its records and no message:
+            // the consumer's position passes it.
+            if let Some(at) = read_position(&consumer, topic, target).filter(|at| *at > position) {
+                position = at;
+                last_progress = Instant::now();
+                continue;
+            }
             if last_progress.elapsed() > timeout {
                 return Err(StateError::Timeout { topic: topic.to_owned(), partition: target, position, high });
             }
@@ -258,6 +268,47 @@ pub fn read(
     }
     state.stale = stale.into_iter().collect();
     Ok(state)
+}
+
+/// The consumer's position in `topic`/`partition`, if it has one.
+fn read_position(consumer: &BaseConsumer, topic: &str, partition: i32) -> Option<i64> {
+    let positions = consumer.position().ok()?;
+    match positions.find_partition(topic, partition)?.offset() {
+        Offset::Offset(at) => Some(at),
+        _ => None,
+    }
+}
+
+/// The records that publish generation `generation` of `partition`'s checkpoint, handed to
+/// `send` in order (key, value; `None` is a tombstone): the chunks, the manifest, then
+/// tombstones of the chunks of the generations in `stale`. Inside one transaction they become
+/// visible together, so the manifest needs no wait for its chunks. Returns the bytes sent.
+pub fn checkpoint_records<E>(
+    partition: i32,
+    generation: u64,
+    checkpoint: &[u8],
+    stale: &[(u64, u32)],
+    mut send: impl FnMut(&str, Option<&[u8]>) -> Result<(), E>,
+) -> Result<u64, E> {
+    let mut written = 0u64;
+    let mut chunks = 0u32;
+    for (index, chunk) in checkpoint.chunks(CHUNK).enumerate() {
+        let key = chunk_key(partition, generation, index as u32);
+        send(&key, Some(chunk))?;
+        written += (key.len() + chunk.len()) as u64;
+        chunks += 1;
+    }
+    let manifest = Manifest { generation, chunks, bytes: checkpoint.len() as u64, crc32: crc32fast::hash(checkpoint) };
+    let value = serde_json::to_vec(&manifest).unwrap_or_default();
+    let key = manifest_key(partition);
+    send(&key, Some(&value))?;
+    written += (key.len() + value.len()) as u64;
+    for &(old, count) in stale.iter().filter(|(old, _)| *old != generation) {
+        for index in 0..count {
+            send(&chunk_key(partition, old, index), None)?;
+        }
+    }
+    Ok(written)
 }
 
 /// The checkpoint bytes a manifest names, if all its chunks are there and match.
